@@ -1,0 +1,121 @@
+# rrelay: a round-robin relay transport and an SPF milter for Postfix.
+#
+#   make            build build/rrelay (and build/rrelay-milter)
+#   make check      install what is missing, build, run every test
+#   make demo       install what is missing, build, show rrelay at work
+#   make install    install under $(DESTDIR)$(PREFIX)
+#   make bench      run the benchmarks in bench/
+#
+# CC=clang builds with clang; SANITIZE=1 builds with AddressSanitizer and
+# UBSan into build/san/ and runs the tests against that build.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror
+# Every text buffer is filled with snprintf and cutting a long diagnostic
+# short is intended, so gcc's guesses about possible truncation are noise.
+# (clang has no such warning and rejects the flag.)
+ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+WARN     += -Wno-format-truncation
+endif
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+LDLIBS    = -lresolv
+PREFIX   ?= /usr/local
+LIBEXEC   = $(PREFIX)/libexec/rrelay
+SBINDIR   = $(PREFIX)/sbin
+
+MILTER_CFLAGS := $(shell pkg-config --cflags milter 2>/dev/null)
+MILTER_LIBS   := $(shell pkg-config --libs milter 2>/dev/null || echo -lmilter)
+CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/san
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SANFLAGS  =
+endif
+
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) -pthread
+OBJ        = $(BUILD)/obj
+
+COMMON_SRC    = $(wildcard common/*.c)
+TRANSPORT_SRC = $(filter-out transport/main.c,$(wildcard transport/*.c))
+FILTER_SRC    = $(filter-out filter/main.c,$(wildcard filter/*.c))
+UNIT_SRC      = $(wildcard tests/unit/check_*.c)
+TOOL_SRC      = $(wildcard tests/tools/*.c)
+
+LIB_COMMON    = $(BUILD)/librrcommon.a
+LIB_TRANSPORT = $(BUILD)/librrtransport.a
+LIB_FILTER    = $(BUILD)/librrfilter.a
+
+PROGS = $(BUILD)/rrelay
+ifneq ($(wildcard filter/main.c),)
+PROGS += $(BUILD)/rrelay-milter
+endif
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOLS      = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+.PHONY: all check demo install uninstall bench deps tests clean
+.DELETE_ON_ERROR:
+
+all: $(PROGS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(MILTER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB_COMMON): $(COMMON_SRC:%.c=$(OBJ)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_TRANSPORT): $(TRANSPORT_SRC:%.c=$(OBJ)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_FILTER): $(FILTER_SRC:%.c=$(OBJ)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB_FILTER) $(LIB_TRANSPORT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lspf2 $(MILTER_LIBS) $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+
+tests: $(PROGS) $(UNIT_TESTS) $(TOOLS)
+
+deps:
+	scripts/install-deps
+
+check: deps
+	$(MAKE) tests
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/demo.sh
+
+bench: deps
+	$(MAKE) all $(TOOLS)
+	BUILD=$(BUILD) bench/run
+
+install: all
+	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BUILD)/rrelay $(DESTDIR)$(LIBEXEC)/rrelay
+	if [ -f $(BUILD)/rrelay-milter ]; then \
+	    install -m 0755 $(BUILD)/rrelay-milter $(DESTDIR)$(SBINDIR)/rrelay-milter; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter
+
+clean:
+	rm -rf build
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,0 +1,32 @@
+#ifndef RR_NETIO_H
+#define RR_NETIO_H
+
+/* netio.h - socket I/O with a time limit on every wait */
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define NETIO_BUF	8192
+
+struct netio {
+    int     fd;
+    size_t  start;			/* unread bytes: buf[start..end) */
+    size_t  end;
+    char    buf[NETIO_BUF];
+};
+
+enum netio_status { NETIO_OK = 0, NETIO_TIMEOUT = -1, NETIO_EOF = -2,
+NETIO_ERROR = -3, NETIO_TOOLONG = -4 };
+
+extern long long netio_now_ms(void);
+extern int netio_connect(struct netio *io, const struct sockaddr *sa,
+			         socklen_t len, long long deadline, int *err);
+extern int netio_write(struct netio *io, const char *buf, size_t len,
+		               long long deadline);
+extern int netio_read_line(struct netio *io, char *line, size_t size,
+			           size_t *len, long long deadline);
+extern int netio_pending(const struct netio *io);
+extern void netio_close(struct netio *io);
+extern const char *netio_strerror(int status);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * NAME
+ *	resolve 3
+ * SUMMARY
+ *	turn one destination into addresses to connect to
+ * SYNOPSIS
+ *	#include "resolve.h"
+ *
+ *	int	resolve_dest(dest, targets, max, why, whylen)
+ *
+ *	int	resolve_port(port)
+ * DESCRIPTION
+ *	resolve_dest() fills targets with up to max addresses for one
+ *	destination, in the order they should be tried, and returns how
+ *	many. A bracketed destination ("[host]:port") is looked up as a
+ *	host, without MX. A bare domain gets an MX lookup, as in Postfix:
+ *	the exchangers in preference order, each with its addresses; a
+ *	domain with no MX records falls back to its own addresses.
+ *
+ *	resolve_port() turns a port number or services(5) name into a
+ *	number.
+ * DIAGNOSTICS
+ *	resolve_dest() returns -1 with a reason when no address was
+ *	found; to the caller that is trouble with this host, never a
+ *	reason to bounce.
+ *--*/
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <ctype.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolve.h"
+
+struct mx {
+    int     pref;
+    char    name[NS_MAXDNAME];
+};
+
+/* resolve_port - port number from a number or a service name */
+
+int     resolve_port(const char *port)
+{
+    struct servent *se;
+
+    if (isdigit((unsigned char) *port))
+	return (atoi(port));
+    if ((se = getservbyname(port, "tcp")) == 0)
+	return (-1);
+    return (ntohs((unsigned short) se->s_port));
+}
+
+/* add_host - append the addresses of one host name */
+
+static int add_host(const char *name, int port, struct target *targets,
+		            int count, int max, char *why, size_t whylen)
+{
+    struct addrinfo hints;
+    struct addrinfo *res = 0;
+    struct addrinfo *ai;
+    struct target *t;
+    int     err;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if ((err = getaddrinfo(name, 0, &hints, &res)) != 0) {
+	snprintf(why, whylen, "look up %s: %s", name, gai_strerror(err));
+	return (count);
+    }
+    for (ai = res; ai && count < max; ai = ai->ai_next) {
+	if (ai->ai_addrlen > sizeof(t->sa))
+	    continue;
+	t = &targets[count++];
+	memcpy(&t->sa, ai->ai_addr, ai->ai_addrlen);
+	t->len = ai->ai_addrlen;
+	t->port = port;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	if (ai->ai_family == AF_INET6) {
+	    ((struct sockaddr_in6 *) &t->sa)->sin6_port = htons(port);
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &t->sa)->sin6_addr,
+		      t->addr, sizeof(t->addr));
+	} else {
+	    ((struct sockaddr_in *) &t->sa)->sin_port = htons(port);
+	    inet_ntop(AF_INET, &((struct sockaddr_in *) &t->sa)->sin_addr,
+		      t->addr, sizeof(t->addr));
+	}
+    }
+    freeaddrinfo(res);
+    return (count);
+}
+
+/* by_pref - qsort order for MX records */
+
+static int by_pref(const void *a, const void *b)
+{
+    return (((const struct mx *) a)->pref - ((const struct mx *) b)->pref);
+}
+
+/* lookup_mx - MX records in preference order; -1 temporary, 0 none */
+
+static int lookup_mx(const char *domain, struct mx *mx, int max, char *why,
+		             size_t whylen)
+{
+    unsigned char answer[NS_PACKETSZ * 4];
+    ns_msg  msg;
+    ns_rr   rr;
+    int     len;
+    int     i;
+    int     count = 0;
+
+    len = res_query(domain, ns_c_in, ns_t_mx, answer, sizeof(answer));
+    if (len < 0) {
+	if (h_errno == HOST_NOT_FOUND || h_errno == NO_DATA)
+	    return (0);
+	snprintf(why, whylen, "MX lookup for %s: %s", domain,
+		 hstrerror(h_errno));
+	return (-1);
+    }
+    if (ns_initparse(answer, len, &msg) < 0) {
+	snprintf(why, whylen, "MX lookup for %s: malformed answer", domain);
+	return (-1);
+    }
+    for (i = 0; i < ns_msg_count(msg, ns_s_an) && count < max; i++) {
+	if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_mx
+	    || ns_rr_rdlen(rr) < 3)
+	    continue;
+	mx[count].pref = ns_get16(ns_rr_rdata(rr));
+	if (dn_expand(ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr) + 2,
+		      mx[count].name, sizeof(mx[count].name)) < 0)
+	    continue;
+	count++;
+    }
+    qsort(mx, (size_t) count, sizeof(*mx), by_pref);
+    return (count);
+}
+
+/* resolve_dest - the addresses to try for one destination */
+
+int     resolve_dest(const struct dest *dest, struct target *targets,
+		             int max, char *why, size_t whylen)
+{
+    struct mx mx[RESOLVE_MX_MAX];
+    int     port;
+    int     nmx = 0;
+    int     count = 0;
+    int     i;
+
+    snprintf(why, whylen, "no address found for %s", dest->host);
+    if ((port = resolve_port(dest->port)) <= 0 || port > 65535) {
+	snprintf(why, whylen, "unknown port or service \"%s\"", dest->port);
+	return (-1);
+    }
+    if (dest->mx && (nmx = lookup_mx(dest->host, mx, RESOLVE_MX_MAX, why,
+				     whylen)) < 0)
+	return (-1);
+    if (nmx == 1 && mx[0].name[0] == 0) {
+	snprintf(why, whylen, "%s has a null MX: it accepts no mail",
+		 dest->host);
+	return (-1);
+    }
+    if (nmx == 0)
+	count = add_host(dest->host, port, targets, 0, max, why, whylen);
+    for (i = 0; i < nmx && count < max; i++)
+	count = add_host(mx[i].name, port, targets, count, max, why, whylen);
+    return (count > 0 ? count : -1);
+}

@@ -1,0 +1,136 @@
+/*
+ * NAME
+ *	rrconfig 3
+ * SUMMARY
+ *	rrelay's settings
+ * SYNOPSIS
+ *	#include "rrconfig.h"
+ *
+ *	int	rrconfig_load(conf, path, required, overrides, n_overrides,
+ *			err, errlen)
+ *
+ *	void	rrconfig_free(conf)
+ * DESCRIPTION
+ *	The table below is the whole list of rrelay's settings, with
+ *	their defaults and bounds; common/config.c reads them from the
+ *	file and the -o overrides. rrconfig_load() then checks what one
+ *	setting alone can't: absolute paths, a usable HELO name (the
+ *	host's FQDN when none is set) and max_backoff >= backoff.
+ * DIAGNOSTICS
+ *	rrconfig_load() returns -1 with "file:line: what is wrong".
+ *--*/
+
+#include <ctype.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "rrconfig.h"
+
+#define DAY	86400L
+
+#define OFF(field) offsetof(struct rrconfig, field)
+
+static const struct cf_entry rr_settings[] = {
+    {"state_directory", CF_STR, "/var/lib/rrelay", 0, 0, 0, OFF(state_directory)},
+    {"connect_timeout", CF_TIME, "10s", 1, 3600, 0, OFF(connect_timeout)},
+    {"command_timeout", CF_TIME, "60s", 1, 3600, 0, OFF(command_timeout)},
+    {"data_timeout", CF_TIME, "180s", 1, 3600, 0, OFF(data_timeout)},
+    {"deadline", CF_TIME, "900s", 1, DAY, 0, OFF(deadline)},
+    {"backoff", CF_TIME, "60s", 1, DAY, 0, OFF(backoff)},
+    {"max_backoff", CF_TIME, "10m", 1, 7 * DAY, 0, OFF(max_backoff)},
+    {"helo_name", CF_STR, "", 0, 0, 0, OFF(helo_name)},
+    {"log", CF_STR, "syslog", 0, 0, 0, OFF(log)},
+    {"sendmail_path", CF_STR, "/usr/sbin/sendmail", 0, 0, 0, OFF(sendmail_path)},
+    {0},
+};
+
+/* valid_helo - a host name or address literal we can put after EHLO */
+
+static int valid_helo(const char *name)
+{
+    const unsigned char *cp;
+
+    if (*name == 0 || strlen(name) > 255)
+	return (0);
+    for (cp = (const unsigned char *) name; *cp; cp++)
+	if (!isalnum(*cp) && strchr("-._[]:", *cp) == 0)
+	    return (0);
+    return (1);
+}
+
+/* default_helo - this host's FQDN, or its plain name */
+
+static char *default_helo(void)
+{
+    char    host[256];
+    struct addrinfo hints;
+    struct addrinfo *res = 0;
+    char   *name;
+
+    if (gethostname(host, sizeof(host)) < 0)
+	snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = 0;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_CANONNAME;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, 0, &hints, &res) == 0 && res->ai_canonname
+	&& strchr(res->ai_canonname, '.'))
+	name = strdup(res->ai_canonname);
+    else
+	name = strdup(host);
+    if (res)
+	freeaddrinfo(res);
+    return (name);
+}
+
+/* rrconfig_load - read and cross-check the settings */
+
+int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
+		              char *const *overrides, int n_overrides,
+		              char *err, size_t errlen)
+{
+    memset(conf, 0, sizeof(*conf));
+    if (cf_load(rr_settings, conf, path, required, overrides, n_overrides,
+		err, errlen) < 0)
+	return (-1);
+    if (conf->state_directory[0] != '/') {
+	snprintf(err, errlen, "%s: state_directory must be an absolute path",
+		 path);
+	return (-1);
+    }
+    if (conf->sendmail_path[0] != '/') {
+	snprintf(err, errlen, "%s: sendmail_path must be an absolute path",
+		 path);
+	return (-1);
+    }
+    if (conf->max_backoff < conf->backoff) {
+	snprintf(err, errlen, "%s: max_backoff (%lds) is less than backoff "
+		 "(%lds)", path, conf->max_backoff, conf->backoff);
+	return (-1);
+    }
+    if (conf->helo_name[0] == 0) {
+	free(conf->helo_name);
+	if ((conf->helo_name = default_helo()) == 0) {
+	    snprintf(err, errlen, "out of memory");
+	    return (-1);
+	}
+    }
+    if (!valid_helo(conf->helo_name)) {
+	snprintf(err, errlen, "%s: helo_name \"%.64s\" is not a valid host "
+		 "name", path, conf->helo_name);
+	return (-1);
+    }
+    return (0);
+}
+
+/* rrconfig_free - release the settings' strings */
+
+void    rrconfig_free(struct rrconfig *conf)
+{
+    cf_free(rr_settings, conf);
+}

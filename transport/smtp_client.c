@@ -1,0 +1,724 @@
+/*
+ * NAME
+ *	smtp_client 3
+ * SUMMARY
+ *	one SMTP session with one destination
+ * SYNOPSIS
+ *	#include "smtp_client.h"
+ *
+ *	void	smtp_deliver(dest, req, res)
+ * DESCRIPTION
+ *	smtp_deliver() connects to the destination (trying each of its
+ *	addresses), and offers the message to the recipients of req that
+ *	are still RCPT_PENDING. The protocol is an explicit state machine
+ *	(CONNECT, GREETING, EHLO, HELO, MAIL, RCPT, DATA, BODY, DOT,
+ *	QUIT), and every wait in a state ends at that state's timeout
+ *	(connect_timeout; command_timeout; data_timeout for the body and
+ *	the reply to the final dot) or the run's deadline, whichever
+ *	comes first.
+ *
+ *	On the wire: EHLO, or HELO when EHLO gets a 5xx; PIPELINING,
+ *	SIZE=, BODY=8BITMIME and SMTPUTF8 when offered and needed; the
+ *	body through wire_convert(); QUIT.
+ *
+ *	Each recipient's state is updated and logged per attempt, in
+ *	Postfix's form:
+ *
+ *	    2xx at the final dot	RCPT_SENT
+ *	    4xx to MAIL/RCPT/DATA/dot	stays RCPT_PENDING, with the reply
+ *					as its reason: the next host may take it
+ *	    5xx				RCPT_PERM
+ *	    no reply to the final dot	RCPT_TEMP and final: the server may
+ *					have the message, another host would
+ *					duplicate it
+ *
+ *	res->host is SMTP_HOST_DOWN when the host itself is in trouble:
+ *	no address, connect failure or timeout, a greeting or EHLO/HELO
+ *	that is not 2xx, 421 at any stage, a lost connection, a timeout
+ *	or a malformed reply. The caller marks it down and moves on.
+ *	res->reached tells that the host completed EHLO/HELO.
+ *--*/
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "address.h"
+#include "netio.h"
+#include "resolve.h"
+#include "smtp_client.h"
+#include "smtp_reply.h"
+#include "wire.h"
+
+#define EXT_MAX		32		/* EHLO keyword lines kept */
+#define CMD_BUF		8192		/* pipelined commands per write */
+#define BODY_BLOCK	65536		/* spool bytes per body write */
+#define QUIT_WAIT_MS	5000		/* at most, for the reply to QUIT */
+
+enum smtp_state {
+    S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_MAIL, S_RCPT, S_DATA, S_BODY,
+    S_DOT, S_QUIT, S_DONE,
+};
+
+/* What Postfix says about each state in its log. */
+static const char *state_where[] = {
+    "while connecting",
+    "while receiving the initial server greeting",
+    "while performing the EHLO handshake",
+    "while performing the HELO handshake",
+    "in reply to MAIL FROM command",
+    "in reply to RCPT TO command",
+    "in reply to DATA command",
+    "while sending message body",
+    "in reply to end of DATA command",
+    "in reply to QUIT command",
+    "after QUIT",
+};
+
+struct features {
+    int     pipelining;
+    int     eightbitmime;
+    int     smtputf8;
+    int     size;
+    long long size_limit;
+};
+
+struct session {
+    struct smtp_request *req;
+    struct smtp_result *res;
+    const struct rrconfig *conf;
+    struct netio io;
+    enum smtp_state state;
+    struct features feat;
+    int    *part;			/* indexes of taking-part recipients */
+    char   *accepted;			/* per taking part: 2xx to RCPT */
+    int     npart;
+    int     naccepted;
+    char    ext[EXT_MAX][64];
+    char    cmd[CMD_BUF];
+    size_t  cmdlen;
+};
+
+static char body_in[BODY_BLOCK];
+static char body_out[WIRE_OUT_MAX(BODY_BLOCK)];
+
+/* state_deadline - when a wait in the current state must end */
+
+static long long state_deadline(const struct session *s)
+{
+    long    secs = (s->state == S_BODY || s->state == S_DOT) ?
+    s->conf->data_timeout : s->conf->command_timeout;
+    long long when = netio_now_ms() + secs * 1000LL;
+
+    return (when < s->req->deadline_ms ? when : s->req->deadline_ms);
+}
+
+/* host_down - the host is in trouble; say why */
+
+static void host_down(struct session *s, const char *fmt, const char *arg)
+{
+    s->res->host = SMTP_HOST_DOWN;
+    snprintf(s->res->error, sizeof(s->res->error), fmt, s->res->relay, arg);
+    s->state = S_DONE;
+}
+
+/* io_fail - a read or write failed in the current state */
+
+static void io_fail(struct session *s, int status)
+{
+    if (netio_now_ms() >= s->req->deadline_ms)
+	s->res->deadline = 1;
+    if (status == NETIO_TIMEOUT)
+	host_down(s, "conversation with %s timed out %s",
+		  state_where[s->state]);
+    else if (status == NETIO_TOOLONG)
+	host_down(s, "reply line from %s is too long %s",
+		  state_where[s->state]);
+    else
+	host_down(s, "lost connection with %s %s", state_where[s->state]);
+}
+
+/* delay - seconds since the run started, for the log */
+
+static double delay(const struct session *s)
+{
+    return ((netio_now_ms() - s->req->start_ms) / 1000.0);
+}
+
+/* log_rcpt - one Postfix-style line for one recipient and attempt */
+
+static void log_rcpt(struct session *s, const struct rcpt *r,
+		             const char *status, const char *text)
+{
+    log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
+	     s->req->queue_id, r->addr, s->res->relay, delay(s), r->dsn,
+	     status, text);
+}
+
+/* rcpt_reply - record a non-2xx reply for one recipient */
+
+static void rcpt_reply(struct session *s, struct rcpt *r,
+		               const struct smtp_reply *reply)
+{
+    enum rcpt_state state = reply->code >= 500 ? RCPT_PERM : RCPT_PENDING;
+
+    rcpt_set(r, state, reply->dsn, "host %s said: %s (%s)", s->res->relay,
+	     reply->text, state_where[s->state]);
+    log_rcpt(s, r, state == RCPT_PERM ? "bounced" : "deferred", r->reason);
+    snprintf(s->res->error, sizeof(s->res->error), "%s", r->reason);
+}
+
+/* accepted_reply - apply one reply to every recipient RCPT accepted */
+
+static void accepted_reply(struct session *s, const struct smtp_reply *reply)
+{
+    int     i;
+
+    for (i = 0; i < s->npart; i++)
+	if (s->accepted[i])
+	    rcpt_reply(s, &s->req->rcpts[s->part[i]], reply);
+}
+
+/* get_reply - read one whole reply in the current state */
+
+static int get_reply(struct session *s, struct smtp_reply *reply)
+{
+    char    line[REPLY_LINE_MAX + 1];
+    char    why[200];
+    size_t  len;
+    long long deadline = state_deadline(s);
+    int     status;
+
+    reply_init(reply);
+    for (;;) {
+	status = netio_read_line(&s->io, line, sizeof(line), &len, deadline);
+	if (status != NETIO_OK) {
+	    io_fail(s, status);
+	    return (-1);
+	}
+	switch (reply_feed(reply, line, len, why, sizeof(why))) {
+	case REPLY_DONE:
+	    return (0);
+	case REPLY_ERROR:
+	    s->res->host = SMTP_HOST_DOWN;
+	    snprintf(s->res->error, sizeof(s->res->error), "protocol error "
+		     "from %s %s: %s", s->res->relay, state_where[s->state], why);
+	    s->state = S_DONE;
+	    return (-1);
+	case REPLY_MORE:
+	    break;
+	}
+    }
+}
+
+/* flush - write the queued commands */
+
+static int flush(struct session *s)
+{
+    int     status;
+
+    if (s->cmdlen == 0)
+	return (0);
+    status = netio_write(&s->io, s->cmd, s->cmdlen, state_deadline(s));
+    s->cmdlen = 0;
+    if (status != NETIO_OK) {
+	io_fail(s, status);
+	return (-1);
+    }
+    return (0);
+}
+
+/* queue_cmd - add one command line; write when the buffer is full */
+
+static int queue_cmd(struct session *s, const char *fmt, const char *a,
+		             const char *b)
+{
+    char    line[1024];
+    int     len;
+
+    len = snprintf(line, sizeof(line), fmt, a, b);
+    if (len < 0 || (size_t) len >= sizeof(line)) {
+	snprintf(s->res->error, sizeof(s->res->error), "internal error: "
+		 "command too long");
+	s->state = S_DONE;
+	return (-1);
+    }
+    if (s->cmdlen + (size_t) len > sizeof(s->cmd) && flush(s) < 0)
+	return (-1);
+    memcpy(s->cmd + s->cmdlen, line, (size_t) len);
+    s->cmdlen += (size_t) len;
+    return (0);
+}
+
+/* command - send one command now and read its reply */
+
+static int command(struct session *s, const char *fmt, const char *arg,
+		           struct smtp_reply *reply)
+{
+    if (queue_cmd(s, fmt, arg, "") < 0 || flush(s) < 0)
+	return (-1);
+    return (get_reply(s, reply));
+}
+
+/* do_connect - try each address of the destination in turn */
+
+static void do_connect(struct session *s, const struct dest *dest)
+{
+    struct target targets[RESOLVE_MAX];
+    char    why[RCPT_REASON_MAX - 64];
+    int     count;
+    int     i;
+    int     err;
+    long long deadline;
+
+    count = resolve_dest(dest, targets, RESOLVE_MAX, why, sizeof(why));
+    snprintf(s->res->relay, sizeof(s->res->relay), "%s", dest->text);
+    if (count < 0) {
+	host_down(s, "%s: %s", why);
+	return;
+    }
+    for (i = 0; i < count; i++) {
+	snprintf(s->res->relay, sizeof(s->res->relay), "%s[%s]:%d",
+		 targets[i].name, targets[i].addr, targets[i].port);
+	snprintf(s->res->addr, sizeof(s->res->addr), strchr(targets[i].addr,
+		 ':') ? "[%s]:%d" : "%s:%d", targets[i].addr, targets[i].port);
+	deadline = netio_now_ms() + s->conf->connect_timeout * 1000LL;
+	if (deadline > s->req->deadline_ms)
+	    deadline = s->req->deadline_ms;
+	if (netio_connect(&s->io, (struct sockaddr *) &targets[i].sa,
+			  targets[i].len, deadline, &err) == NETIO_OK) {
+	    s->state = S_GREETING;
+	    return;
+	}
+	if (netio_now_ms() >= s->req->deadline_ms)
+	    s->res->deadline = 1;
+	host_down(s, "connect to %s: %s", strerror(err));
+    }
+}
+
+/* step_greeting - the server must greet with 2xx */
+
+static void step_greeting(struct session *s)
+{
+    struct smtp_reply reply;
+
+    if (get_reply(s, &reply) < 0)
+	return;
+    if (reply.code / 100 != 2) {
+	host_down(s, "host %s refused to talk to me: %s", reply.text);
+	return;
+    }
+    s->state = S_EHLO;
+}
+
+/* has_ext - the EHLO reply offered keyword; *param gets its argument */
+
+static int has_ext(const struct smtp_reply *reply, const char *keyword,
+		           const char **param)
+{
+    size_t  len = strlen(keyword);
+    int     i;
+
+    for (i = 0; i < reply->ext_count; i++) {
+	if (strncmp(reply->ext[i], keyword, len) == 0
+	    && (reply->ext[i][len] == 0 || reply->ext[i][len] == ' ')) {
+	    if (param)
+		*param = reply->ext[i] + len + (reply->ext[i][len] == ' ');
+	    return (1);
+	}
+    }
+    return (0);
+}
+
+/* step_ehlo - EHLO, and learn what the server offers */
+
+static void step_ehlo(struct session *s)
+{
+    struct smtp_reply reply;
+    const char *size;
+
+    reply.ext = s->ext;
+    reply.ext_max = EXT_MAX;
+    if (command(s, "EHLO %s\r\n", s->conf->helo_name, &reply) < 0)
+	return;
+    if (reply.code / 100 == 5 && reply.code != 521) {
+	s->state = S_HELO;
+	return;
+    }
+    if (reply.code / 100 != 2) {
+	host_down(s, "host %s refused EHLO: %s", reply.text);
+	return;
+    }
+    s->feat.pipelining = has_ext(&reply, "PIPELINING", 0);
+    s->feat.eightbitmime = has_ext(&reply, "8BITMIME", 0);
+    s->feat.smtputf8 = has_ext(&reply, "SMTPUTF8", 0);
+    if ((s->feat.size = has_ext(&reply, "SIZE", &size)) != 0)
+	s->feat.size_limit = atoll(size);
+    s->res->reached = 1;
+    s->state = S_MAIL;
+}
+
+/* step_helo - HELO, for servers that refuse EHLO */
+
+static void step_helo(struct session *s)
+{
+    struct smtp_reply reply;
+
+    reply.ext = 0;
+    if (command(s, "HELO %s\r\n", s->conf->helo_name, &reply) < 0)
+	return;
+    if (reply.code / 100 != 2) {
+	host_down(s, "host %s refused HELO: %s", reply.text);
+	return;
+    }
+    s->res->reached = 1;
+    s->state = S_MAIL;
+}
+
+/* needs_utf8 - an envelope address needs SMTPUTF8 */
+
+static int needs_utf8(const struct session *s)
+{
+    int     i;
+
+    if (address_needs_utf8(s->req->sender))
+	return (1);
+    for (i = 0; i < s->npart; i++)
+	if (address_needs_utf8(s->req->rcpts[s->part[i]].addr))
+	    return (1);
+    return (0);
+}
+
+/* refuse_all - a permanent result for every taking-part recipient */
+
+static void refuse_all(struct session *s, const char *dsn, const char *why)
+{
+    struct rcpt *r;
+    int     i;
+
+    for (i = 0; i < s->npart; i++) {
+	r = &s->req->rcpts[s->part[i]];
+	rcpt_set(r, RCPT_PERM, dsn, "%s", why);
+	log_rcpt(s, r, "bounced", r->reason);
+    }
+    s->state = S_QUIT;
+}
+
+/* mail_params - SIZE=, BODY= and SMTPUTF8 for MAIL FROM */
+
+static void mail_params(struct session *s, char *buf, size_t len)
+{
+    size_t  used = 0;
+
+    buf[0] = 0;
+    if (s->feat.size)
+	used += snprintf(buf + used, len - used, " SIZE=%lld",
+			 (long long) spool_wire_estimate(s->req->spool));
+    if (s->req->spool->eightbit && s->feat.eightbitmime && used < len)
+	used += snprintf(buf + used, len - used, " BODY=8BITMIME");
+    if (needs_utf8(s) && used < len)
+	snprintf(buf + used, len - used, " SMTPUTF8");
+}
+
+/* step_mail - MAIL FROM (and, when pipelining, RCPT TO and DATA too) */
+
+static void step_mail(struct session *s)
+{
+    struct smtp_reply reply;
+    char    params[128];
+    char    why[RCPT_REASON_MAX];
+    int     i;
+
+    reply.ext = 0;
+    if (s->feat.size && s->feat.size_limit > 0
+	&& spool_wire_estimate(s->req->spool) > s->feat.size_limit) {
+	snprintf(why, sizeof(why), "message size %lld exceeds size limit "
+		 "%lld of server %s", (long long)
+		 spool_wire_estimate(s->req->spool), s->feat.size_limit,
+		 s->res->relay);
+	refuse_all(s, "5.3.4", why);
+	return;
+    }
+    if (needs_utf8(s) && !s->feat.smtputf8) {
+	snprintf(why, sizeof(why), "SMTPUTF8 is required, but was not "
+		 "offered by host %s", s->res->relay);
+	refuse_all(s, "5.6.7", why);
+	return;
+    }
+    mail_params(s, params, sizeof(params));
+    if (queue_cmd(s, "MAIL FROM:<%s>%s\r\n", s->req->sender, params) < 0)
+	return;
+    if (s->feat.pipelining) {
+	for (i = 0; i < s->npart; i++)
+	    if (queue_cmd(s, "RCPT TO:<%s>%s\r\n",
+			  s->req->rcpts[s->part[i]].addr, "") < 0)
+		return;
+	if (queue_cmd(s, "DATA\r\n%s%s", "", "") < 0)
+	    return;
+    }
+    if (flush(s) < 0 || get_reply(s, &reply) < 0)
+	return;
+    if (reply.code / 100 == 2) {
+	s->state = S_RCPT;
+	return;
+    }
+    for (i = 0; i < s->npart; i++)
+	rcpt_reply(s, &s->req->rcpts[s->part[i]], &reply);
+    if (reply.code == 421)
+	host_down(s, "host %s said: %s (in reply to MAIL FROM command)",
+		  reply.text);
+    else
+	s->state = S_QUIT;
+}
+
+/* step_rcpt - one RCPT TO per recipient (already sent if pipelining) */
+
+static void step_rcpt(struct session *s)
+{
+    struct smtp_reply reply;
+    int     i;
+
+    reply.ext = 0;
+    for (i = 0; i < s->npart; i++) {
+	if (!s->feat.pipelining && queue_cmd(s, "RCPT TO:<%s>%s\r\n",
+				      s->req->rcpts[s->part[i]].addr, "") < 0)
+	    return;
+	if (flush(s) < 0 || get_reply(s, &reply) < 0)
+	    return;
+	if (reply.code == 421) {
+	    host_down(s, "host %s said: %s (in reply to RCPT TO command)",
+		      reply.text);
+	    return;
+	}
+	if (reply.code / 100 == 2) {
+	    s->accepted[i] = 1;
+	    s->naccepted++;
+	} else {
+	    rcpt_reply(s, &s->req->rcpts[s->part[i]], &reply);
+	}
+    }
+    s->state = S_DATA;
+}
+
+/* step_data - DATA; with no recipient accepted, only clean up */
+
+static void step_data(struct session *s)
+{
+    struct smtp_reply reply;
+
+    reply.ext = 0;
+    if (s->naccepted == 0 && !s->feat.pipelining) {
+	s->state = S_QUIT;
+	return;
+    }
+    if (!s->feat.pipelining && queue_cmd(s, "DATA\r\n%s%s", "", "") < 0)
+	return;
+    if (flush(s) < 0 || get_reply(s, &reply) < 0)
+	return;
+    if (s->naccepted == 0) {
+	/* Pipelined DATA that a broken server accepted with no recipient. */
+	if (reply.code == 354) {
+	    s->state = S_DOT;
+	    (void) (queue_cmd(s, ".\r\n%s%s", "", "") == 0 && flush(s) == 0
+		    && get_reply(s, &reply) == 0);
+	}
+	if (s->state != S_DONE)
+	    s->state = S_QUIT;
+	return;
+    }
+    if (reply.code == 354) {
+	s->state = S_BODY;
+	return;
+    }
+    if (reply.code == 421 || reply.code / 100 < 4) {
+	host_down(s, "host %s said: %s (in reply to DATA command)",
+		  reply.text);
+	return;
+    }
+    accepted_reply(s, &reply);
+    s->state = S_QUIT;
+}
+
+/* step_body - stream the spooled message, converted for the wire */
+
+static void step_body(struct session *s)
+{
+    struct wire wire;
+    off_t   offset = 0;
+    ssize_t n;
+    size_t  len;
+    int     status;
+
+    wire_init(&wire, WIRE_LINE_LIMIT);
+    for (;;) {
+	n = pread(s->req->spool->fd, body_in, sizeof(body_in), offset);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n < 0) {
+	    snprintf(s->res->error, sizeof(s->res->error), "read spool file: "
+		     "%s", strerror(errno));
+	    s->state = S_DONE;
+	    return;
+	}
+	if (n == 0)
+	    break;
+	offset += n;
+	len = wire_convert(&wire, body_in, (size_t) n, body_out);
+	status = netio_write(&s->io, body_out, len, state_deadline(s));
+	if (status != NETIO_OK) {
+	    io_fail(s, status);
+	    return;
+	}
+    }
+    len = wire_finish(&wire, body_out);
+    if ((status = netio_write(&s->io, body_out, len, state_deadline(s)))
+	!= NETIO_OK) {
+	io_fail(s, status);
+	return;
+    }
+    s->state = S_DOT;
+}
+
+/* unknown_after_dot - no reply to the final dot: defer, try no other host */
+
+static void unknown_after_dot(struct session *s)
+{
+    struct rcpt *r;
+    int     i;
+
+    for (i = 0; i < s->npart; i++) {
+	if (!s->accepted[i])
+	    continue;
+	r = &s->req->rcpts[s->part[i]];
+	rcpt_set(r, RCPT_TEMP, "4.4.2", "%s; the message may already be "
+		 "delivered, so no other host is tried", s->res->error);
+	r->final = 1;
+	log_rcpt(s, r, "deferred", r->reason);
+    }
+}
+
+/* step_dot - the reply to the final dot decides */
+
+static void step_dot(struct session *s)
+{
+    struct smtp_reply reply;
+    struct rcpt *r;
+    int     i;
+
+    reply.ext = 0;
+    if (get_reply(s, &reply) < 0) {
+	unknown_after_dot(s);
+	return;
+    }
+    if (reply.code / 100 != 2) {
+	accepted_reply(s, &reply);
+	if (reply.code == 421)
+	    host_down(s, "host %s said: %s (in reply to end of DATA command)",
+		      reply.text);
+	else
+	    s->state = S_QUIT;
+	return;
+    }
+    for (i = 0; i < s->npart; i++) {
+	if (!s->accepted[i])
+	    continue;
+	r = &s->req->rcpts[s->part[i]];
+	rcpt_set(r, RCPT_SENT, reply.dsn, "%s", reply.text);
+	log_rcpt(s, r, "sent", reply.text);
+    }
+    s->res->delivered = 1;
+    s->state = S_QUIT;
+}
+
+/* step_quit - say goodbye; the answer no longer matters */
+
+static void step_quit(struct session *s)
+{
+    char    line[REPLY_LINE_MAX + 1];
+    size_t  len;
+    long long deadline = netio_now_ms() + QUIT_WAIT_MS;
+
+    if (deadline > s->req->deadline_ms)
+	deadline = s->req->deadline_ms;
+    if (netio_write(&s->io, "QUIT\r\n", 6, deadline) == NETIO_OK)
+	(void) netio_read_line(&s->io, line, sizeof(line), &len, deadline);
+    s->state = S_DONE;
+}
+
+/* run - drive the state machine until it is done */
+
+static void run(struct session *s)
+{
+    while (s->state != S_DONE) {
+	switch (s->state) {
+	case S_GREETING:
+	    step_greeting(s);
+	    break;
+	case S_EHLO:
+	    step_ehlo(s);
+	    break;
+	case S_HELO:
+	    step_helo(s);
+	    break;
+	case S_MAIL:
+	    step_mail(s);
+	    break;
+	case S_RCPT:
+	    step_rcpt(s);
+	    break;
+	case S_DATA:
+	    step_data(s);
+	    break;
+	case S_BODY:
+	    step_body(s);
+	    break;
+	case S_DOT:
+	    step_dot(s);
+	    break;
+	case S_QUIT:
+	    step_quit(s);
+	    break;
+	default:
+	    log_error("smtp_client: impossible state %d", (int) s->state);
+	    abort();
+	}
+    }
+}
+
+/* smtp_deliver - one session with one destination */
+
+void    smtp_deliver(const struct dest *dest, struct smtp_request *req,
+		             struct smtp_result *res)
+{
+    struct session s;
+    int     i;
+
+    memset(res, 0, sizeof(*res));
+    memset(&s, 0, sizeof(s));
+    s.req = req;
+    s.res = res;
+    s.conf = req->conf;
+    s.io.fd = -1;
+    s.part = calloc((size_t) req->nrcpt + 1, sizeof(*s.part));
+    s.accepted = calloc((size_t) req->nrcpt + 1, 1);
+    if (s.part == 0 || s.accepted == 0) {
+	snprintf(res->error, sizeof(res->error), "out of memory");
+	goto out;
+    }
+    for (i = 0; i < req->nrcpt; i++)
+	if (req->rcpts[i].state == RCPT_PENDING && !req->rcpts[i].final)
+	    s.part[s.npart++] = i;
+    if (s.npart == 0)
+	goto out;
+    s.state = S_CONNECT;
+    do_connect(&s, dest);
+    run(&s);
+
+out:
+    netio_close(&s.io);
+    free(s.part);
+    free(s.accepted);
+}

@@ -1,0 +1,31 @@
+#ifndef RR_SMTP_REPLY_H
+#define RR_SMTP_REPLY_H
+
+/* smtp_reply.h - strict parser for multi-line SMTP replies */
+
+#include <stddef.h>
+
+#define REPLY_LINE_MAX	2048		/* one reply line, without CRLF */
+#define REPLY_LINES_MAX	100		/* lines in one reply */
+#define REPLY_TEXT_MAX	1024		/* the joined text that is kept */
+
+struct smtp_reply {
+    int     code;			/* 250 */
+    char    dsn[16];			/* "2.0.0": enhanced or derived */
+    int     has_dsn;			/* the server gave an enhanced code */
+    char    text[REPLY_TEXT_MAX];	/* "250 2.0.0 Ok: queued as X" */
+    int     lines;			/* lines read so far */
+    char    (*ext)[64];			/* EHLO keywords, when wanted */
+    int     ext_max;
+    int     ext_count;
+};
+
+enum reply_status { REPLY_MORE, REPLY_DONE, REPLY_ERROR };
+
+extern void reply_init(struct smtp_reply *reply);
+extern enum reply_status reply_feed(struct smtp_reply *reply,
+				            const char *line, size_t len,
+				            char *err, size_t errlen);
+extern void reply_printable(char *text);
+
+#endif

@@ -1,0 +1,21 @@
+#ifndef RR_SPOOL_H
+#define RR_SPOOL_H
+
+/* spool.h - keep the message in an unlinked file so it can be sent again */
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct spool {
+    int     fd;				/* unlinked temp file */
+    off_t   size;			/* bytes as queued */
+    off_t   lines;			/* LF count */
+    int     eightbit;			/* has bytes with the high bit set */
+};
+
+extern int spool_read(struct spool *spool, int in_fd, const char *dir,
+		              char *why, size_t whylen);
+extern off_t spool_wire_estimate(const struct spool *spool);
+extern void spool_close(struct spool *spool);
+
+#endif

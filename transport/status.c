@@ -1,0 +1,151 @@
+/*
+ * NAME
+ *	status 3
+ * SUMMARY
+ *	"rrelay status": print the shared state of every host list
+ * SYNOPSIS
+ *	#include "status.h"
+ *
+ *	int	status_print(dir, out)
+ * DESCRIPTION
+ *	status_print() reads every rrelay-*.state file in dir, under a
+ *	shared lock, and prints one block per host list: a line naming
+ *	the list, then one row per destination with its address, up or
+ *	down, down until when, consecutive failures, messages sent and
+ *	last error. A damaged file is reported as such; rrelay rebuilds it
+ *	on the next delivery.
+ * DIAGNOSTICS
+ *	Returns 0, or -1 when dir can't be read.
+ *--*/
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rrstate.h"
+#include "status.h"
+
+#define ROW_FORMAT	"%-28s %-24s %-5s %-20s %8s %8s  %s\n"
+
+/* stamp - a time for the table, or "-" */
+
+static const char *stamp(int64_t when, time_t now, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t  t = (time_t) when;
+
+    if (when <= (int64_t) now)
+	return ("-");
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    return (buf);
+}
+
+/* print_file - one host list */
+
+static void print_file(const char *dir, const char *name, FILE *out)
+{
+    char    path[4096];
+    struct rr_head head;
+    static struct rr_host hosts[HOSTLIST_MAX];
+    char    why[200];
+    char    until[32];
+    char    failures[16];
+    char    sent[24];
+    time_t  now = time((time_t *) 0);
+    uint32_t i;
+    int     fd;
+    int     status;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	fprintf(out, "%s: %s\n\n", path, strerror(errno));
+	return;
+    }
+    (void) flock(fd, LOCK_SH);
+    status = rrstate_read(fd, &head, hosts, why, sizeof(why));
+    (void) close(fd);
+    if (status <= 0) {
+	fprintf(out, "%s: %s (rrelay rebuilds it on the next delivery)\n\n",
+		path, status < 0 ? "damaged" : "empty");
+	return;
+    }
+    fprintf(out, "host list %016llx (%s)\n", (unsigned long long) head.hash,
+	    path);
+    fprintf(out, ROW_FORMAT, "destination", "address", "state",
+	    "down_until", "failures", "sent", "last_error");
+    for (i = 0; i < head.count; i++) {
+	snprintf(failures, sizeof(failures), "%lu",
+		 (unsigned long) hosts[i].failures);
+	snprintf(sent, sizeof(sent), "%llu",
+		 (unsigned long long) hosts[i].sent);
+	hosts[i].dest[sizeof(hosts[i].dest) - 1] = 0;
+	hosts[i].addr[sizeof(hosts[i].addr) - 1] = 0;
+	hosts[i].last_error[sizeof(hosts[i].last_error) - 1] = 0;
+	fprintf(out, ROW_FORMAT, hosts[i].dest,
+		hosts[i].addr[0] ? hosts[i].addr : "-",
+		hosts[i].down_until > (int64_t) now ? "down" : "up",
+		stamp(hosts[i].down_until, now, until, sizeof(until)),
+		failures, sent,
+		hosts[i].last_error[0] ? hosts[i].last_error : "-");
+    }
+    fputc('\n', out);
+}
+
+/* is_state_file - "rrelay-<hex>.state" */
+
+static int is_state_file(const char *name)
+{
+    size_t  len = strlen(name);
+
+    return (strncmp(name, "rrelay-", 7) == 0 && len > 13
+	    && strcmp(name + len - 6, ".state") == 0);
+}
+
+/* by_name - qsort order */
+
+static int by_name(const void *a, const void *b)
+{
+    return (strcmp(*(char *const *) a, *(char *const *) b));
+}
+
+/* status_print - every host list in the state directory */
+
+int     status_print(const char *dir, FILE *out)
+{
+    DIR    *dp;
+    struct dirent *de;
+    char  **names = 0;
+    char  **more;
+    size_t  count = 0;
+    size_t  i;
+
+    if ((dp = opendir(dir)) == 0) {
+	fprintf(stderr, "rrelay status: open %s: %s\n", dir, strerror(errno));
+	return (-1);
+    }
+    while ((de = readdir(dp)) != 0) {
+	if (!is_state_file(de->d_name))
+	    continue;
+	if ((more = realloc(names, (count + 1) * sizeof(*names))) == 0)
+	    break;
+	names = more;
+	if ((names[count] = strdup(de->d_name)) != 0)
+	    count++;
+    }
+    closedir(dp);
+    qsort(names, count, sizeof(*names), by_name);
+    if (count == 0)
+	fprintf(out, "no host list has state in %s yet\n", dir);
+    for (i = 0; i < count; i++) {
+	print_file(dir, names[i], out);
+	free(names[i]);
+    }
+    free(names);
+    return (0);
+}
