@@ -18,7 +18,7 @@ WARN      = -Wall -Wextra -Werror
 ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARN     += -Wno-format-truncation
 endif
-CPPFLAGS += -D_GNU_SOURCE -Icommon
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Itransport -Ifilter
 LDLIBS    = -lresolv
 PREFIX   ?= /usr/local
 LIBEXEC   = $(PREFIX)/libexec/rrelay

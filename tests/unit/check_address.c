@@ -1,0 +1,83 @@
+/* check_address - envelope addresses that could inject SMTP commands */
+
+#include <string.h>
+
+#include "unit.h"
+#include "address.h"
+
+static const char *good[] = {
+    "user@example.org", "\"john doe\"@example.org", "a.b+c@d.example",
+    "postmaster", "\"a\\\"b\"@example.org", "u@[192.0.2.1]",
+    "u@[IPv6:2001:db8::1]", "\xc3\xa9l\xc3\xa8ve@example.org",
+};
+
+static const char *bad[] = {
+    "", "a\r\nRCPT TO:<x@y>", "a\n@b", "a\r@b", "a\t@b", "a@b>", "<a@b",
+    "a b@c", "\"unterminated@x", "\"q\"x@y", "a@x,b@y", "a@x;b@y",
+    "a(comment)@x", "a\\b@x", "a:b@x", "a@[1.2.3.4", "a@[1.2.3.4]x",
+    "a\"b@x", "a\x7f@b",
+};
+
+/* test_good - valid addresses pass */
+
+START_TEST(test_good)
+{
+    ck_assert_ptr_eq(address_check(good[_i], 0), NULL);
+}
+END_TEST
+
+/* test_bad - each injection attempt is refused with a reason */
+
+START_TEST(test_bad)
+{
+    ck_assert_ptr_ne(address_check(bad[_i], 0), NULL);
+}
+END_TEST
+
+/* test_null_sender - the empty address is a sender only */
+
+START_TEST(test_null_sender)
+{
+    ck_assert_ptr_eq(address_check("", 1), NULL);
+    ck_assert_ptr_ne(address_check("", 0), NULL);
+}
+END_TEST
+
+/* test_length - over ADDRESS_MAX is refused */
+
+START_TEST(test_length)
+{
+    char    addr[ADDRESS_MAX + 2];
+
+    memset(addr, 'a', sizeof(addr));
+    addr[10] = '@';
+    addr[ADDRESS_MAX] = 0;
+    ck_assert_ptr_eq(address_check(addr, 0), NULL);
+    addr[ADDRESS_MAX] = 'a';
+    addr[ADDRESS_MAX + 1] = 0;
+    ck_assert_ptr_ne(address_check(addr, 0), NULL);
+}
+END_TEST
+
+/* test_utf8 - 8-bit addresses need SMTPUTF8 */
+
+START_TEST(test_utf8)
+{
+    ck_assert_int_eq(address_needs_utf8("user@example.org"), 0);
+    ck_assert_int_eq(address_needs_utf8("\xc3\xa9@example.org"), 1);
+}
+END_TEST
+
+int     main(void)
+{
+    Suite  *s = suite_create("address");
+    TCase  *tc = tcase_create("check");
+
+    tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
+    tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+    tcase_add_test(tc, test_null_sender);
+    tcase_add_test(tc, test_length);
+    tcase_add_test(tc, test_utf8);
+    suite_add_tcase(s, tc);
+    return (run_suite(s));
+}
