@@ -18,7 +18,7 @@ WARN      = -Wall -Wextra -Werror
 ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARN     += -Wno-format-truncation
 endif
-CPPFLAGS += -D_GNU_SOURCE -Icommon -Itransport -Ifilter
+CPPFLAGS += -D_GNU_SOURCE -Icommon
 LDLIBS    = -lresolv
 PREFIX   ?= /usr/local
 LIBEXEC   = $(PREFIX)/libexec/rrelay
@@ -81,9 +81,19 @@ $(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 $(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB_FILTER) $(LIB_TRANSPORT) $(LIB_COMMON)
+# Unit tests: tests/unit/check_filter_*.c test the filter, the others the
+# transport; each links only its own program's code, so one can't break
+# the other's build.
+$(OBJ)/tests/unit/check_filter_%.o: CPPFLAGS += -Ifilter
+$(OBJ)/tests/unit/check_%.o: CPPFLAGS += -Itransport
+
+$(BUILD)/tests/check_filter_%: $(OBJ)/tests/unit/check_filter_%.o $(LIB_FILTER) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lspf2 $(MILTER_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/check_%: $(OBJ)/tests/unit/check_%.o $(LIB_TRANSPORT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
