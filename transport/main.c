@@ -77,7 +77,7 @@
 #include "status.h"
 
 #define OVERRIDES_MAX	64
-#define BACKSTOP	30		/* seconds past deadline: hard stop */
+#define BACKSTOP	5		/* seconds past deadline: hard stop */
 
 struct args {
     const char *config;
