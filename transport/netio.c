@@ -29,6 +29,11 @@
  *
  *	netio_pending() is true when the server sent bytes that were not
  *	read yet; after STARTTLS or a final reply that means trouble.
+ *
+ *	netio_tls_start() runs the TLS handshake on the connection with
+ *	the prepared SSL object, which the netio then owns; from then on
+ *	reads and writes go through it. OpenSSL's WANT_READ/WANT_WRITE
+ *	become polls with the same deadlines as plain I/O.
  * DIAGNOSTICS
  *	NETIO_OK, or NETIO_TIMEOUT, NETIO_EOF, NETIO_ERROR (errno set),
  *	NETIO_TOOLONG (a line longer than size - 1).
@@ -39,9 +44,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
 
 #include "netio.h"
 
@@ -90,6 +98,7 @@ int     netio_connect(struct netio *io, const struct sockaddr *sa,
 
     io->start = io->end = 0;
     io->fd = -1;
+    io->ssl = 0;
     *err = 0;
     fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -119,6 +128,47 @@ fail:
     return (*err == ETIMEDOUT ? NETIO_TIMEOUT : NETIO_ERROR);
 }
 
+/* ssl_wait - poll for what OpenSSL asked for; NETIO_OK to retry */
+
+static int ssl_wait(struct netio *io, int ret, long long deadline)
+{
+    switch (SSL_get_error(io->ssl, ret)) {
+    case SSL_ERROR_WANT_READ:
+	return (wait_fd(io->fd, POLLIN, deadline));
+    case SSL_ERROR_WANT_WRITE:
+	return (wait_fd(io->fd, POLLOUT, deadline));
+    case SSL_ERROR_ZERO_RETURN:
+	return (NETIO_EOF);
+    case SSL_ERROR_SYSCALL:
+	ERR_clear_error();
+	return (NETIO_EOF);
+    default:
+	ERR_clear_error();
+	return (NETIO_ERROR);
+    }
+}
+
+/* ssl_write - write everything through TLS before the deadline */
+
+static int ssl_write(struct netio *io, const char *buf, size_t len,
+		             long long deadline)
+{
+    int     n;
+    int     status;
+
+    while (len > 0) {
+	n = SSL_write(io->ssl, buf, len > 1 << 30 ? 1 << 30 : (int) len);
+	if (n > 0) {
+	    buf += n;
+	    len -= (size_t) n;
+	    continue;
+	}
+	if ((status = ssl_wait(io, n, deadline)) != NETIO_OK)
+	    return (status);
+    }
+    return (NETIO_OK);
+}
+
 /* netio_write - write everything before the deadline */
 
 int     netio_write(struct netio *io, const char *buf, size_t len,
@@ -127,6 +177,8 @@ int     netio_write(struct netio *io, const char *buf, size_t len,
     ssize_t n;
     int     status;
 
+    if (io->ssl)
+	return (ssl_write(io, buf, len, deadline));
     while (len > 0) {
 	n = send(io->fd, buf, len, MSG_NOSIGNAL);
 	if (n > 0) {
@@ -157,6 +209,16 @@ static int fill(struct netio *io, long long deadline)
 	memmove(io->buf, io->buf + io->start, io->end - io->start);
 	io->end -= io->start;
 	io->start = 0;
+    }
+    while (io->ssl) {
+	status = SSL_read(io->ssl, io->buf + io->end,
+			  (int) (sizeof(io->buf) - io->end));
+	if (status > 0) {
+	    io->end += (size_t) status;
+	    return (NETIO_OK);
+	}
+	if ((status = ssl_wait(io, status, deadline)) != NETIO_OK)
+	    return (status);
     }
     for (;;) {
 	n = recv(io->fd, io->buf + io->end, sizeof(io->buf) - io->end, 0);
@@ -215,10 +277,48 @@ int     netio_pending(const struct netio *io)
     return (io->end > io->start);
 }
 
+/* netio_tls_start - TLS handshake; the netio owns ssl afterwards */
+
+int     netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
+			        char *why, size_t whylen)
+{
+    int     ret;
+    int     status;
+    unsigned long err;
+
+    io->ssl = ssl;
+    if (SSL_set_fd(ssl, io->fd) != 1) {
+	snprintf(why, whylen, "SSL_set_fd failed");
+	return (NETIO_ERROR);
+    }
+    ERR_clear_error();
+    while ((ret = SSL_connect(ssl)) != 1) {
+	err = ERR_peek_error();
+	status = ssl_wait(io, ret, deadline);
+	if (status == NETIO_OK)
+	    continue;
+	if (status == NETIO_TIMEOUT)
+	    snprintf(why, whylen, "TLS handshake timed out");
+	else if (err)
+	    snprintf(why, whylen, "TLS handshake failed: %s",
+		     ERR_reason_error_string(err) ?
+		     ERR_reason_error_string(err) : "unknown error");
+	else
+	    snprintf(why, whylen, "TLS handshake failed: lost connection");
+	return (status);
+    }
+    return (NETIO_OK);
+}
+
 /* netio_close - close the socket */
 
 void    netio_close(struct netio *io)
 {
+    if (io->ssl) {
+	(void) SSL_shutdown(io->ssl);
+	SSL_free(io->ssl);
+	io->ssl = 0;
+    }
     if (io->fd >= 0)
 	(void) close(io->fd);
     io->fd = -1;

@@ -6,10 +6,13 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include <openssl/ssl.h>
+
 #define NETIO_BUF	8192
 
 struct netio {
     int     fd;
+    SSL    *ssl;			/* non-null once TLS is up */
     size_t  start;			/* unread bytes: buf[start..end) */
     size_t  end;
     char    buf[NETIO_BUF];
@@ -26,6 +29,8 @@ extern int netio_write(struct netio *io, const char *buf, size_t len,
 extern int netio_read_line(struct netio *io, char *line, size_t size,
 			           size_t *len, long long deadline);
 extern int netio_pending(const struct netio *io);
+extern int netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
+			           char *why, size_t whylen);
 extern void netio_close(struct netio *io);
 extern const char *netio_strerror(int status);
 

@@ -24,6 +24,10 @@
  *	Permanent (5xx) and sent recipients are done. A recipient left
  *	unknown after the final dot is deferred and offered nowhere else.
  *
+ *	Trouble of rrelay's own in a session (a TLS set-up that fails
+ *	locally) stops the run: the message is deferred with 4.3.5 and no
+ *	host is blamed.
+ *
  *	Each host is tried at most once per message. When no live host is
  *	left, the recipients still pending become temporary failures,
  *	with the last reply they got, or the reason the hosts were down.
@@ -98,13 +102,15 @@ static void record(struct relay *relay, int index,
     time_t  now = time((time_t *) 0);
 
     if (res->reached) {
-	rrstate_mark_up(relay->state, index, res->addr, now, &change);
+	rrstate_mark_up(relay->state, index, res->addr,
+			(res->tls_active ? RR_TLS_USED : 0)
+			| (res->tls_verified ? RR_TLS_VERIFIED : 0), now, &change);
 	if (change.changed)
 	    log_info("%s: host=%s, addr=%s, status=up (answered again after "
 		     "%lu failures)", relay->req->queue_id, dest, res->addr,
 		     (unsigned long) change.failures);
     }
-    if (res->host == SMTP_HOST_DOWN && !res->deadline) {
+    if (res->host == SMTP_HOST_DOWN && !res->deadline && !res->local_error) {
 	rrstate_mark_down(relay->state, index, res->addr, res->error, now,
 			  conf->backoff, conf->max_backoff, &change);
 	log_info("%s: host=%s, addr=%s, status=down, failures=%lu, "
@@ -156,6 +162,7 @@ void    relay_message(struct relay *relay)
     int     tried[HOSTLIST_MAX] = {0};
     int     index;
     char    why[RCPT_REASON_MAX];
+    char    dsn[16] = "4.4.1";
     int     deadline = 0;
 
     rrstate_pick(relay->state, time((time_t *) 0), lease(req->conf), &pick);
@@ -169,9 +176,13 @@ void    relay_message(struct relay *relay)
 	tried[index] = 1;
 	smtp_deliver(&relay->list->dests[index], req, &res);
 	record(relay, index, &res);
-	if (res.host == SMTP_HOST_DOWN)
+	if (res.host == SMTP_HOST_DOWN || res.local_error) {
 	    snprintf(why, sizeof(why), "%s", res.error);
-	if ((deadline = res.deadline) != 0 || pending(req) == 0)
+	    snprintf(dsn, sizeof(dsn), "%s", res.local_error ? "4.3.5" :
+		     res.dsn[0] ? res.dsn : "4.4.1");
+	}
+	if ((deadline = res.deadline) != 0 || res.local_error
+	    || pending(req) == 0)
 	    break;
 	rrstate_next(relay->state, index, tried, time((time_t *) 0),
 		     lease(req->conf), &pick);
@@ -181,5 +192,5 @@ void    relay_message(struct relay *relay)
 	give_up(relay, "4.4.7", "delivery deadline reached before a host "
 		"took the message");
     else
-	give_up(relay, "4.4.1", why);
+	give_up(relay, dsn, why);
 }

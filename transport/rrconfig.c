@@ -15,7 +15,9 @@
  *	their defaults and bounds; common/config.c reads them from the
  *	file and the -o overrides. rrconfig_load() then checks what one
  *	setting alone can't: absolute paths, a usable HELO name (the
- *	host's FQDN when none is set) and max_backoff >= backoff.
+ *	host's FQDN when none is set), max_backoff >= backoff, the TLS
+ *	settings, and reads tls_policy_file and auth_file, so that every
+ *	mistake shows at start-up.
  * DIAGNOSTICS
  *	rrconfig_load() returns -1 with "file:line: what is wrong".
  *--*/
@@ -25,11 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "rrconfig.h"
+#include "tls.h"
 
 #define DAY	86400L
 
@@ -46,6 +50,16 @@ static const struct cf_entry rr_settings[] = {
     {"helo_name", CF_STR, "", 0, 0, 0, OFF(helo_name)},
     {"log", CF_STR, "syslog", 0, 0, 0, OFF(log)},
     {"sendmail_path", CF_STR, "/usr/sbin/sendmail", 0, 0, 0, OFF(sendmail_path)},
+    {"tls_security_level", CF_ENUM, "may", 0, 0, TLS_LEVEL_NAMES,
+    OFF(tls_security_level)},
+    {"tls_ca_file", CF_STR, "", 0, 0, 0, OFF(tls_ca_file)},
+    {"tls_ca_path", CF_STR, "", 0, 0, 0, OFF(tls_ca_path)},
+    {"tls_cert_file", CF_STR, "", 0, 0, 0, OFF(tls_cert_file)},
+    {"tls_key_file", CF_STR, "", 0, 0, 0, OFF(tls_key_file)},
+    {"tls_protocols", CF_STR, ">=TLSv1.2", 0, 0, 0, OFF(tls_protocols)},
+    {"tls_policy_file", CF_STR, "", 0, 0, 0, OFF(tls_policy_file)},
+    {"auth_file", CF_STR, "", 0, 0, 0, OFF(auth_file)},
+    {"auth_mechanisms", CF_STR, "plain, login", 0, 0, 0, OFF(auth_mechanisms)},
     {0},
 };
 
@@ -88,6 +102,53 @@ static char *default_helo(void)
     return (name);
 }
 
+/* valid_mechanisms - auth_mechanisms names only what rrelay speaks */
+
+static int valid_mechanisms(const char *list)
+{
+    char    copy[256];
+    char   *word;
+    char   *save = 0;
+    int     count = 0;
+
+    if (strlen(list) >= sizeof(copy))
+	return (0);
+    strcpy(copy, list);
+    for (word = strtok_r(copy, ", \t", &save); word;
+	 word = strtok_r(0, ", \t", &save), count++)
+	if (strcasecmp(word, "plain") != 0 && strcasecmp(word, "login") != 0)
+	    return (0);
+    return (count > 0);
+}
+
+/* load_tls - check the TLS settings; read the policy and auth files */
+
+static int load_tls(struct rrconfig *conf, const char *path, char *err,
+		            size_t errlen)
+{
+    char    why[CF_ERR_MAX];
+
+    if (tls_check_config(conf, why, sizeof(why)) < 0) {
+	snprintf(err, errlen, "%s: %s", path, why);
+	return (-1);
+    }
+    if (!valid_mechanisms(conf->auth_mechanisms)) {
+	snprintf(err, errlen, "%s: auth_mechanisms \"%.64s\" must list plain "
+		 "and/or login", path, conf->auth_mechanisms);
+	return (-1);
+    }
+    if (conf->tls_policy_file[0]
+	&& ((conf->tls_policy = calloc(1, sizeof(*conf->tls_policy))) == 0
+	    || tlspolicy_load(conf->tls_policy_file, conf->tls_policy, err,
+			      errlen) < 0))
+	return (-1);
+    if (conf->auth_file[0]
+	&& ((conf->auth = calloc(1, sizeof(*conf->auth))) == 0
+	    || authfile_load(conf->auth_file, conf->auth, err, errlen) < 0))
+	return (-1);
+    return (0);
+}
+
 /* rrconfig_load - read and cross-check the settings */
 
 int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
@@ -125,12 +186,18 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 		 "name", path, conf->helo_name);
 	return (-1);
     }
-    return (0);
+    return (load_tls(conf, path, err, errlen));
 }
 
 /* rrconfig_free - release the settings' strings */
 
 void    rrconfig_free(struct rrconfig *conf)
 {
+    if (conf->auth)
+	authfile_wipe(conf->auth);
+    free(conf->auth);
+    free(conf->tls_policy);
+    conf->auth = 0;
+    conf->tls_policy = 0;
     cf_free(rr_settings, conf);
 }

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "tlspolicy.h"
+
 #define RRELAY_CONFIG	"/etc/rrelay/rrelay.conf"
 
 struct rrconfig {
@@ -18,6 +20,17 @@ struct rrconfig {
     char   *helo_name;
     char   *log;
     char   *sendmail_path;
+    int     tls_security_level;		/* enum tls_level */
+    char   *tls_ca_file;
+    char   *tls_ca_path;
+    char   *tls_cert_file;
+    char   *tls_key_file;
+    char   *tls_protocols;
+    char   *tls_policy_file;
+    char   *auth_file;
+    char   *auth_mechanisms;
+    struct tls_policy *tls_policy;	/* loaded from tls_policy_file */
+    struct auth_table *auth;		/* loaded from auth_file */
 };
 
 extern int rrconfig_load(struct rrconfig *conf, const char *path,

@@ -12,7 +12,7 @@
  *	void	rrstate_pick(st, now, lease, pick)
  *	void	rrstate_next(st, after, tried, now, lease, pick)
  *
- *	void	rrstate_mark_up(st, index, addr, now, change)
+ *	void	rrstate_mark_up(st, index, addr, flags, now, change)
  *	void	rrstate_mark_down(st, index, addr, error, now, backoff,
  *				max_backoff, change)
  *	void	rrstate_count_sent(st, index, now)
@@ -47,7 +47,8 @@
  *	message, or -1 in pick->index. It does not move the cursor.
  *
  *	rrstate_mark_down() doubles the backoff for each consecutive
- *	failure, up to max_backoff. rrstate_mark_up() clears it. Both
+ *	failure, up to max_backoff. rrstate_mark_up() clears it, and
+ *	records whether the session used TLS and verified the server. Both
  *	report in *change whether the host changed state, for logging.
  *
  *	A missing, unreadable, truncated or corrupt file never stops
@@ -349,7 +350,8 @@ long    rrstate_backoff(uint32_t failures, long backoff, long max_backoff)
 /* rrstate_mark_up - the host answered; clear its backoff */
 
 void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
-			        time_t now, struct rr_change *change)
+			        uint32_t flags, time_t now,
+			        struct rr_change *change)
 {
     struct rr_host *host;
 
@@ -362,6 +364,7 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 	host->last_change = now;
     host->failures = 0;
     host->down_until = 0;
+    host->flags = flags;
     snprintf(host->addr, sizeof(host->addr), "%s", addr);
     commit(st, now);
 }

@@ -30,10 +30,13 @@ struct rr_host {
     int64_t down_until;			/* skip until then; 0 when up */
     int64_t last_change;		/* last time it went up or down */
     uint32_t failures;			/* consecutive failures */
-    uint32_t flags;			/* reserved */
+    uint32_t flags;			/* RR_TLS_*: the last session */
     uint64_t sent;			/* messages delivered through it */
     char    last_error[RRSTATE_ERR_MAX];
 };
+
+#define RR_TLS_USED	1		/* the last session used TLS */
+#define RR_TLS_VERIFIED	2		/* ... with a verified certificate */
 
 struct rrstate {
     int     fd;				/* -1: this run keeps state in memory */
@@ -64,7 +67,8 @@ extern void rrstate_pick(struct rrstate *st, time_t now, long lease,
 extern void rrstate_next(struct rrstate *st, int after, const int *tried,
 			         time_t now, long lease, struct rr_pick *pick);
 extern void rrstate_mark_up(struct rrstate *st, int index, const char *addr,
-			            time_t now, struct rr_change *change);
+			            uint32_t flags, time_t now,
+			            struct rr_change *change);
 extern void rrstate_mark_down(struct rrstate *st, int index, const char *addr,
 			              const char *error, time_t now, long backoff,
 			              long max_backoff, struct rr_change *change);

@@ -17,9 +17,26 @@
  *	the reply to the final dot) or the run's deadline, whichever
  *	comes first.
  *
- *	On the wire: EHLO, or HELO when EHLO gets a 5xx; PIPELINING,
- *	SIZE=, BODY=8BITMIME and SMTPUTF8 when offered and needed; the
- *	body through wire_convert(); QUIT.
+ *	On the wire: EHLO, or HELO when EHLO gets a 5xx; STARTTLS and EHLO
+ *	again, as the destination's TLS level asks (or TLS from the start,
+ *	"wrapper", port 465 style); AUTH when auth_file has credentials
+ *	for the destination; PIPELINING, SIZE=, BODY=8BITMIME and SMTPUTF8
+ *	when offered and needed; the body through wire_convert(); QUIT.
+ *
+ *	TLS levels, as in Postfix: "none" never starts TLS. "may" uses
+ *	STARTTLS when offered, does not verify, and when the handshake
+ *	fails tries the host once more in plaintext. "encrypt" requires
+ *	TLS; "verify" also a trusted certificate whose name matches the
+ *	host as written; "secure" one that matches the policy's match=
+ *	names. A server without STARTTLS, a failed handshake or a failed
+ *	verification is host trouble at those levels: the message is never
+ *	sent in plaintext. Bytes that follow the reply to STARTTLS before
+ *	the handshake (the STARTTLS command-injection attack) are host
+ *	trouble too, and the capabilities learned before TLS are dropped.
+ *
+ *	Credentials are sent only over TLS, unless the level is "none"; a
+ *	failed AUTH is host trouble with DSN 4.7.8, never a bounce, and the
+ *	credentials appear in no log line.
  *
  *	Each recipient's state is updated and logged per attempt, in
  *	Postfix's form:
@@ -45,12 +62,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "log.h"
 #include "address.h"
 #include "netio.h"
 #include "resolve.h"
+#include "smtp_auth.h"
 #include "smtp_client.h"
 #include "smtp_reply.h"
+#include "tls.h"
+#include "tlspolicy.h"
 #include "wire.h"
 
 #define EXT_MAX		32		/* EHLO keyword lines kept */
@@ -59,8 +81,8 @@
 #define QUIT_WAIT_MS	5000		/* at most, for the reply to QUIT */
 
 enum smtp_state {
-    S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_MAIL, S_RCPT, S_DATA, S_BODY,
-    S_DOT, S_QUIT, S_DONE,
+    S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_AUTH, S_MAIL,
+    S_RCPT, S_DATA, S_BODY, S_DOT, S_QUIT, S_DONE,
 };
 
 /* What Postfix says about each state in its log. */
@@ -69,6 +91,8 @@ static const char *state_where[] = {
     "while receiving the initial server greeting",
     "while performing the EHLO handshake",
     "while performing the HELO handshake",
+    "in reply to STARTTLS command",
+    "while authenticating",
     "in reply to MAIL FROM command",
     "in reply to RCPT TO command",
     "in reply to DATA command",
@@ -79,6 +103,8 @@ static const char *state_where[] = {
 };
 
 struct features {
+    int     starttls;
+    char    auth[REPLY_EXT_LEN];		/* the AUTH mechanisms offered */
     int     pipelining;
     int     eightbitmime;
     int     smtputf8;
@@ -97,10 +123,20 @@ struct session {
     char   *accepted;			/* per taking part: 2xx to RCPT */
     int     npart;
     int     naccepted;
-    char    ext[EXT_MAX][64];
+    int     level;			/* enum tls_level for this host */
+    int     wrapper;			/* TLS from the start */
+    const char *match;			/* names for "secure" */
+    const char *name;			/* the host name connected to */
+    char    name_buf[DEST_HOST_MAX + 1];
+    const struct auth_entry *cred;	/* credentials, or null */
+    int     no_tls;			/* the plaintext retry of "may" */
+    char    ext[EXT_MAX][REPLY_EXT_LEN];
     char    cmd[CMD_BUF];
     size_t  cmdlen;
 };
+
+static void start_tls(struct session *);
+static void after_hello(struct session *);
 
 static char body_in[BODY_BLOCK];
 static char body_out[WIRE_OUT_MAX(BODY_BLOCK)];
@@ -153,8 +189,10 @@ static double delay(const struct session *s)
 static void log_rcpt(struct session *s, const struct rcpt *r,
 		             const char *status, const char *text)
 {
-    log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
-	     s->req->queue_id, r->addr, s->res->relay, delay(s), r->dsn,
+    log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s%s%s%s%s, "
+	     "status=%s (%s)", s->req->queue_id, r->addr, s->res->relay,
+	     delay(s), r->dsn, s->res->tls[0] ? ", tls=" : "", s->res->tls,
+	     s->res->auth_user[0] ? ", auth=" : "", s->res->auth_user,
 	     status, text);
 }
 
@@ -290,13 +328,176 @@ static void do_connect(struct session *s, const struct dest *dest)
 	    deadline = s->req->deadline_ms;
 	if (netio_connect(&s->io, (struct sockaddr *) &targets[i].sa,
 			  targets[i].len, deadline, &err) == NETIO_OK) {
+	    snprintf(s->name_buf, sizeof(s->name_buf), "%s", targets[i].name);
+	    s->name = s->name_buf;
 	    s->state = S_GREETING;
+	    if (s->wrapper)
+		start_tls(s);
 	    return;
 	}
 	if (netio_now_ms() >= s->req->deadline_ms)
 	    s->res->deadline = 1;
 	host_down(s, "connect to %s: %s", strerror(err));
     }
+}
+
+/* start_tls - the TLS handshake on the open connection */
+
+static void start_tls(struct session *s)
+{
+    char    why[300];
+    const char *names = s->level == TLS_SECURE && s->match ? s->match : 0;
+    SSL    *ssl;
+    long long deadline = state_deadline(s);
+    struct tls_info info;
+
+    if ((ssl = tls_prepare(s->conf, s->name, names, why, sizeof(why))) == 0) {
+	s->res->local_error = 1;
+	snprintf(s->res->error, sizeof(s->res->error), "TLS set-up for %s: %s",
+		 s->res->relay, why);
+	s->state = S_DONE;
+	return;
+    }
+    if (netio_tls_start(&s->io, ssl, deadline, why, sizeof(why)) != NETIO_OK) {
+	if (s->level == TLS_MAY && !s->wrapper)
+	    s->res->tls_retry = 1;
+	host_down(s, "%s: %s", why);
+	return;
+    }
+    tls_describe(s->io.ssl, &info);
+    tls_summary(&info, s->res->tls, sizeof(s->res->tls));
+    s->res->tls_active = 1;
+    s->res->tls_verified = info.verified;
+    if (s->level >= TLS_VERIFY && !info.verified) {
+	snprintf(why, sizeof(why), "server certificate not trusted for %s: %s",
+		 names ? names : s->name, info.verify_error);
+	host_down(s, "%s: %s", why);
+	return;
+    }
+    memset(&s->feat, 0, sizeof(s->feat));
+}
+
+/* after_hello - STARTTLS, AUTH or MAIL, as policy and server allow */
+
+static void after_hello(struct session *s)
+{
+    if (s->io.ssl == 0 && s->level >= TLS_MAY && !s->no_tls) {
+	if (s->feat.starttls) {
+	    s->state = S_STARTTLS;
+	    return;
+	}
+	if (s->level >= TLS_ENCRYPT) {
+	    host_down(s, "TLS is required, but was not offered by host %s%s",
+		      "");
+	    return;
+	}
+    }
+    s->state = s->cred && s->feat.auth[0] ? S_AUTH : S_MAIL;
+    if (s->cred && !s->feat.auth[0])
+	log_info("%s: host %s offers no AUTH; sending without "
+		 "authentication", s->req->queue_id, s->res->relay);
+}
+
+/* step_starttls - STARTTLS, the handshake, then EHLO again */
+
+static void step_starttls(struct session *s)
+{
+    struct smtp_reply reply;
+
+    reply.ext = 0;
+    if (command(s, "STARTTLS\r\n%s", "", &reply) < 0)
+	return;
+    if (reply.code != 220) {
+	if (s->level >= TLS_ENCRYPT) {
+	    host_down(s, "host %s refused STARTTLS: %s", reply.text);
+	    return;
+	}
+	log_info("%s: host %s refused STARTTLS (%s); going on without TLS",
+		 s->req->queue_id, s->res->relay, reply.text);
+	s->no_tls = 1;
+	after_hello(s);
+	return;
+    }
+    if (netio_pending(&s->io)) {
+	host_down(s, "host %s sent data after its reply to STARTTLS, "
+		  "before the TLS handshake: refusing a possible command "
+		  "injection%s", "");
+	return;
+    }
+    start_tls(s);
+    if (s->state != S_DONE)
+	s->state = S_EHLO;
+}
+
+/* auth_fail - AUTH did not work: host trouble, 4.7.8 */
+
+static void auth_fail(struct session *s, const char *fmt, const char *text)
+{
+    snprintf(s->res->dsn, sizeof(s->res->dsn), "4.7.8");
+    host_down(s, fmt, text);
+}
+
+/* auth_send - one AUTH step; the text sent is never logged */
+
+static int auth_send(struct session *s, const char *fmt, const char *arg,
+		             int want, struct smtp_reply *reply)
+{
+    int     status = command(s, fmt, arg, reply);
+
+    OPENSSL_cleanse(s->cmd, sizeof(s->cmd));
+    if (status < 0)
+	return (-1);
+    if (reply->code != want) {
+	auth_fail(s, "SASL authentication failed; host %s said: %s",
+		  reply->text);
+	return (-1);
+    }
+    return (0);
+}
+
+/* step_auth - AUTH PLAIN or LOGIN, only over TLS */
+
+static void step_auth(struct session *s)
+{
+    struct smtp_reply reply;
+    const char *mech;
+    char    b64[1400];
+
+    reply.ext = 0;
+    reply.code = 0;
+    if (s->io.ssl == 0 && s->level != TLS_NONE) {
+	auth_fail(s, "SASL authentication not attempted: host %s%s offers "
+		  "no TLS, and rrelay sends credentials only over TLS (unless "
+		  "the destination's TLS level is none)", "");
+	return;
+    }
+    if ((mech = auth_choose(s->feat.auth, s->conf->auth_mechanisms)) == 0) {
+	auth_fail(s, "SASL authentication not attempted: host %s offers "
+		  "none of auth_mechanisms (it offers %s)", s->feat.auth);
+	return;
+    }
+    if (strcmp(mech, "PLAIN") == 0) {
+	if (auth_plain(s->cred->user, s->cred->pass, b64, sizeof(b64)) == 0)
+	    (void) auth_send(s, "AUTH PLAIN %s\r\n", b64, 235, &reply);
+    } else if (auth_send(s, "AUTH LOGIN\r\n%s", "", 334, &reply) == 0
+	       && auth_base64(s->cred->user, strlen(s->cred->user), b64,
+			      sizeof(b64)) == 0
+	       && auth_send(s, "%s\r\n", b64, 334, &reply) == 0
+	       && auth_base64(s->cred->pass, strlen(s->cred->pass), b64,
+			      sizeof(b64)) == 0) {
+	(void) auth_send(s, "%s\r\n", b64, 235, &reply);
+    }
+    OPENSSL_cleanse(b64, sizeof(b64));
+    if (s->state != S_AUTH)
+	return;
+    if (reply.code != 235) {
+	auth_fail(s, "SASL authentication not attempted with host %s: "
+		  "credentials too long%s", "");
+	return;
+    }
+    snprintf(s->res->auth_user, sizeof(s->res->auth_user), "%s",
+	     s->cred->user);
+    s->state = S_MAIL;
 }
 
 /* step_greeting - the server must greet with 2xx */
@@ -352,13 +553,17 @@ static void step_ehlo(struct session *s)
 	host_down(s, "host %s refused EHLO: %s", reply.text);
 	return;
     }
+    memset(&s->feat, 0, sizeof(s->feat));
+    s->feat.starttls = has_ext(&reply, "STARTTLS", 0);
+    if (has_ext(&reply, "AUTH", &size) || has_ext(&reply, "AUTH=", &size))
+	snprintf(s->feat.auth, sizeof(s->feat.auth), "%s", size);
     s->feat.pipelining = has_ext(&reply, "PIPELINING", 0);
     s->feat.eightbitmime = has_ext(&reply, "8BITMIME", 0);
     s->feat.smtputf8 = has_ext(&reply, "SMTPUTF8", 0);
     if ((s->feat.size = has_ext(&reply, "SIZE", &size)) != 0)
 	s->feat.size_limit = atoll(size);
     s->res->reached = 1;
-    s->state = S_MAIL;
+    after_hello(s);
 }
 
 /* step_helo - HELO, for servers that refuse EHLO */
@@ -375,7 +580,8 @@ static void step_helo(struct session *s)
 	return;
     }
     s->res->reached = 1;
-    s->state = S_MAIL;
+    memset(&s->feat, 0, sizeof(s->feat));
+    after_hello(s);
 }
 
 /* needs_utf8 - an envelope address needs SMTPUTF8 */
@@ -663,6 +869,12 @@ static void run(struct session *s)
 	case S_HELO:
 	    step_helo(s);
 	    break;
+	case S_STARTTLS:
+	    step_starttls(s);
+	    break;
+	case S_AUTH:
+	    step_auth(s);
+	    break;
 	case S_MAIL:
 	    step_mail(s);
 	    break;
@@ -694,6 +906,7 @@ void    smtp_deliver(const struct dest *dest, struct smtp_request *req,
 		             struct smtp_result *res)
 {
     struct session s;
+    const struct tls_policy_entry *policy;
     int     i;
 
     memset(res, 0, sizeof(*res));
@@ -713,9 +926,25 @@ void    smtp_deliver(const struct dest *dest, struct smtp_request *req,
 	    s.part[s.npart++] = i;
     if (s.npart == 0)
 	goto out;
+    policy = tlspolicy_find(req->conf->tls_policy, dest->text);
+    s.level = policy ? policy->level : req->conf->tls_security_level;
+    s.wrapper = policy && policy->wrapper;
+    s.match = policy && policy->match[0] ? policy->match : 0;
+    s.cred = authfile_find(req->conf->auth, dest->text);
     s.state = S_CONNECT;
     do_connect(&s, dest);
     run(&s);
+    if (res->tls_retry && !res->deadline) {
+	log_info("%s: %s; trying %s again without TLS, as security level "
+		 "\"may\" allows", req->queue_id, res->error, res->relay);
+	netio_close(&s.io);
+	memset(res, 0, sizeof(*res));
+	memset(&s.feat, 0, sizeof(s.feat));
+	s.no_tls = 1;
+	s.state = S_CONNECT;
+	do_connect(&s, dest);
+	run(&s);
+    }
 
 out:
     netio_close(&s.io);

@@ -29,6 +29,13 @@ struct smtp_result {
     char    relay[320];			/* "name[addr]:port" */
     char    addr[64];			/* "addr:port", for the state file */
     char    error[RCPT_REASON_MAX];	/* why down, or the last bad reply */
+    char    dsn[16];			/* for give-up: 4.7.8 after AUTH */
+    int     local_error;		/* trouble of our own, not the host's */
+    int     tls_retry;			/* "may": try again in plaintext */
+    int     tls_active;
+    int     tls_verified;
+    char    tls[128];			/* "TLSv1.3/CIPHER verified" */
+    char    auth_user[256];		/* who we logged in as */
 };
 
 extern void smtp_deliver(const struct dest *dest, struct smtp_request *req,

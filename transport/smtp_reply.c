@@ -25,7 +25,7 @@
  *	characters replaced by '?'.
  *
  *	When reply->ext is set, the text of each line after the first is
- *	stored there (upper-cased, cut at 63 characters) for matching
+ *	stored there (upper-cased, cut at REPLY_EXT_LEN - 1 characters) for matching
  *	EHLO keywords and their parameters ("SIZE 10240000").
  * DIAGNOSTICS
  *	REPLY_ERROR, with a reason, for a malformed line, a code that
@@ -123,7 +123,7 @@ static void store_keyword(struct smtp_reply *reply, const char *text,
     if (reply->ext == 0 || reply->ext_count >= reply->ext_max)
 	return;
     kw = reply->ext[reply->ext_count++];
-    for (i = 0; i < len && i < 63; i++)
+    for (i = 0; i < len && i < REPLY_EXT_LEN - 1; i++)
 	kw[i] = toupper((unsigned char) text[i]);
     kw[i] = 0;
 }

@@ -8,6 +8,7 @@
 #define REPLY_LINE_MAX	2048		/* one reply line, without CRLF */
 #define REPLY_LINES_MAX	100		/* lines in one reply */
 #define REPLY_TEXT_MAX	1024		/* the joined text that is kept */
+#define REPLY_EXT_LEN	128		/* one EHLO keyword line that is kept */
 
 struct smtp_reply {
     int     code;			/* 250 */
@@ -15,7 +16,7 @@ struct smtp_reply {
     int     has_dsn;			/* the server gave an enhanced code */
     char    text[REPLY_TEXT_MAX];	/* "250 2.0.0 Ok: queued as X" */
     int     lines;			/* lines read so far */
-    char    (*ext)[64];			/* EHLO keywords, when wanted */
+    char    (*ext)[REPLY_EXT_LEN];	/* EHLO keyword lines, when wanted */
     int     ext_max;
     int     ext_count;
 };

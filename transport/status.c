@@ -11,8 +11,9 @@
  *	status_print() reads every rrelay-*.state file in dir, under a
  *	shared lock, and prints one block per host list: a line naming
  *	the list, then one row per destination with its address, up or
- *	down, down until when, consecutive failures, messages sent and
- *	last error. A damaged file is reported as such; rrelay rebuilds it
+ *	down, down until when, consecutive failures, messages sent, whether
+ *	its last session used TLS ("verified", "untrusted" or "none") and
+ *	its last error. A damaged file is reported as such; rrelay rebuilds it
  *	on the next delivery.
  * DIAGNOSTICS
  *	Returns 0, or -1 when dir can't be read.
@@ -30,7 +31,7 @@
 #include "rrstate.h"
 #include "status.h"
 
-#define ROW_FORMAT	"%-28s %-24s %-5s %-20s %8s %8s  %s\n"
+#define ROW_FORMAT	"%-28s %-24s %-5s %-20s %8s %8s %-9s %s\n"
 
 /* stamp - a time for the table, or "-" */
 
@@ -44,6 +45,17 @@ static const char *stamp(int64_t when, time_t now, char *buf, size_t len)
     localtime_r(&t, &tm);
     strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
     return (buf);
+}
+
+/* tls_text - how the last session was protected */
+
+static const char *tls_text(uint32_t flags)
+{
+    if (flags & RR_TLS_VERIFIED)
+	return ("verified");
+    if (flags & RR_TLS_USED)
+	return ("untrusted");
+    return ("none");
 }
 
 /* print_file - one host list */
@@ -78,7 +90,7 @@ static void print_file(const char *dir, const char *name, FILE *out)
     fprintf(out, "host list %016llx (%s)\n", (unsigned long long) head.hash,
 	    path);
     fprintf(out, ROW_FORMAT, "destination", "address", "state",
-	    "down_until", "failures", "sent", "last_error");
+	    "down_until", "failures", "sent", "tls", "last_error");
     for (i = 0; i < head.count; i++) {
 	snprintf(failures, sizeof(failures), "%lu",
 		 (unsigned long) hosts[i].failures);
@@ -91,7 +103,7 @@ static void print_file(const char *dir, const char *name, FILE *out)
 		hosts[i].addr[0] ? hosts[i].addr : "-",
 		hosts[i].down_until > (int64_t) now ? "down" : "up",
 		stamp(hosts[i].down_until, now, until, sizeof(until)),
-		failures, sent,
+		failures, sent, tls_text(hosts[i].flags),
 		hosts[i].last_error[0] ? hosts[i].last_error : "-");
     }
     fputc('\n', out);

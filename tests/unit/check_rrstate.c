@@ -188,7 +188,7 @@ START_TEST(test_all_down)
     ck_assert_int_eq(probe, 1);
     /* A success brings it back up. */
     rrstate_open(&st, dir, &list);
-    rrstate_mark_up(&st, 1, "192.0.2.1:25", 1011, &ch);
+    rrstate_mark_up(&st, 1, "192.0.2.1:25", RR_TLS_USED, 1011, &ch);
     rrstate_close(&st);
     ck_assert_int_eq(ch.changed, 1);
     ck_assert_int_eq(ch.failures, 1);

@@ -74,7 +74,7 @@ END_TEST
 START_TEST(test_multiline)
 {
     struct smtp_reply r;
-    char    ext[8][64];
+    char    ext[8][REPLY_EXT_LEN];
     char    err[200];
 
     r.ext = ext;
