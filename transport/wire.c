@@ -21,7 +21,8 @@
  *	Line endings: LF, CRLF and a bare CR each become CRLF, so no
  *	bare CR or LF reaches the wire.
  *
- *	Dot-stuffing: a line that starts with '.' gets another '.'.
+ *	Dot-stuffing: a line that starts with '.' gets another '.'. Like
+ *	the SMTP line limit, the folding below does not count that dot.
  *
  *	Long lines: as Postfix's smtp(8) does with smtp_line_length_limit
  *	= 998, a line longer than limit wire bytes is broken by inserting
@@ -71,8 +72,7 @@ static size_t put_byte(struct wire *wire, char ch, char *out)
 	wire->col = 1;
 	wire->folds++;
     } else if (wire->at_bol && ch == '.') {
-	out[n++] = '.';
-	wire->col++;
+	out[n++] = '.';			/* not counted: RFC 5321 4.5.3.1.6 */
     }
     out[n++] = ch;
     wire->col++;

@@ -6,6 +6,8 @@
 # records; smtp-sink listens inside it. rrelay runs directly (not via
 # Postfix) inside the namespace.
 
+RRELAY=${RRELAY:-$BATS_TEST_DIRNAME/../../build/rrelay}
+
 setup() {
     [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
     command -v dnsmasq >/dev/null || skip "dnsmasq is not installed"

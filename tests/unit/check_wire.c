@@ -83,6 +83,23 @@ START_TEST(test_no_bare_cr_lf)
 }
 END_TEST
 
+/* test_998_dot - a 998-byte line starting with '.' is stuffed, not folded */
+
+START_TEST(test_998_dot)
+{
+    char    in[1000];
+    char   *out;
+
+    memset(in, 'x', 998);
+    in[0] = '.';
+    in[998] = '\n';
+    out = convert(in, 999, 100, WIRE_LINE_LIMIT);
+    ck_assert_int_eq((int) strlen(out), 1 + 998 + 2 + 3);
+    ck_assert(out[0] == '.' && memcmp(out + 1, in, 998) == 0);
+    free(out);
+}
+END_TEST
+
 /* test_998 - a 998-byte line passes unchanged */
 
 START_TEST(test_998)
@@ -111,10 +128,11 @@ START_TEST(test_fold)
     in[0] = '.';
     in[2000] = '\n';
     out = convert(in, 2001, 333, WIRE_LINE_LIMIT);
-    /* ".." + 996 y = 998, then " " + 997 y, then " " + 7 y */
+    /* ".." + 997 y (998 counted: the stuffed dot is not), then " " +
+     * 997 y, then " " + 5 y */
     ck_assert(strncmp(out, "..", 2) == 0);
-    ck_assert(strncmp(out + 998, "\r\n ", 3) == 0);
-    ck_assert(strncmp(out + 998 + 3 + 997, "\r\n ", 3) == 0);
+    ck_assert(strncmp(out + 999, "\r\n ", 3) == 0);
+    ck_assert(strncmp(out + 999 + 3 + 997, "\r\n ", 3) == 0);
     for (cp = out; (cp = strstr(cp, "\r\n")) != 0; cp += 2)
 	ck_assert(cp[2] == ' ' || cp[2] == '.' || cp[2] == 0);
     ck_assert_int_eq((int) strlen(out), 2 + 1999 + 2 * 3 + 2 + 3);
@@ -130,6 +148,7 @@ int     main(void)
     tcase_add_loop_test(tc, test_cases, 0, sizeof(cases) / sizeof(cases[0]));
     tcase_add_test(tc, test_no_bare_cr_lf);
     tcase_add_test(tc, test_998);
+    tcase_add_test(tc, test_998_dot);
     tcase_add_test(tc, test_fold);
     suite_add_tcase(s, tc);
     return (run_suite(s));

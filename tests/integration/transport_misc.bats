@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# transport_misc.bats - mixed recipient outcomes, corrupt state, CR/LF injection
+
+bats_require_minimum_version 1.5.0
+load lib
+
+setup() {
+    rr_setup
+    rr_require_rrelay
+}
+
+teardown() {
+    rr_teardown
+}
+
+SENT='relay=rrelay, .*status=sent'
+
+@test "mixed outcomes: the accepted recipient is delivered once, the 5xx one bounces" {
+    # smtp-sink cannot reject one recipient only: the upstream is a second
+    # Postfix instance ("up") whose smtpd rejects bad@example.org with 550
+    # 5.1.1 and relays everything else to sink "final".
+    rr_sink_start final
+    rr_sink_start dsn
+    RR_PF=up rr_postfix_init "$(rr_relayhost "$(rr_sink_port final)")"
+    up_etc=$(RR_PF=up rr_pf_etc)
+    echo 'bad@example.org 550 5.1.1 <bad@example.org>: no such user' >"$up_etc/access"
+    RR_PF=up rr_postconf default_transport=smtp relay_transport=smtp \
+        "smtpd_recipient_restrictions = check_recipient_access texthash:$up_etc/access, permit_mynetworks, reject"
+    RR_PF=up rr_postfix_start
+
+    rr_postfix_init "$(rr_relayhost "$(RR_PF=up rr_smtpd_port)")"
+    rr_transport_add sender.test "smtp:[127.0.0.1]:$(rr_sink_port dsn)" # DSNs
+    rr_postfix_start
+    rr_altconf_add "$(rr_pf_etc)" # rrelay's sendmail hand-back goes into "mta"
+
+    printf 'Subject: mixed\nMessage-ID: <mixed@sender.test>\n\nbody\n' |
+        rr_sendmail -i -f s@sender.test good@example.org bad@example.org
+    rr_wait_maillog 1 'to=<bad@example\.org>, relay=rrelay, .*dsn=5\.[0-9]+\.[0-9]+, status=bounced' 60
+    rr_wait 30 test "$(rr_sink_count dsn)" -eq 1
+    rr_wait_queue_empty 30
+    RR_PF=up rr_wait_queue_empty 30
+
+    # the accepted recipient: delivered once, alone
+    rr_eq "messages at the final sink" 1 "$(rr_sink_count final)"
+    rr_eq "good@ at the final sink" 1 "$(rr_sink_grep final '^X-Rcpt-Args: <good@example\.org>')"
+    rr_eq "bad@ at the final sink" 0 "$(rr_sink_grep final '^X-Rcpt-Args: <bad@example\.org>')"
+    rr_eq "upstream relayed" 1 "$(RR_PF=up rr_maillog_count 'status=sent')"
+    # the rejected recipient: handed back, bounced by Postfix, one DSN
+    rr_eq "rrelay handed-back" 1 "$(rr_log_count 'to=<bad@example\.org>, .*status=handed-back')"
+    rr_eq "rrelay sent good@" 1 "$(rr_log_count 'to=<good@example\.org>, relay=.*status=sent')"
+    rr_eq "maillog bounced" 1 "$(rr_maillog_count 'status=bounced')"
+    rr_eq "maillog deferred" 0 "$(rr_maillog_count 'status=deferred')"
+    rr_eq "DSN notices" 1 "$(rr_maillog_count 'sender non-delivery notification')"
+    rr_eq "DSN names bad@" 1 "$(rr_sink_grep dsn '^Final-Recipient: rfc822; ?bad@example\.org')"
+    rr_eq "DSN status" 1 "$(rr_sink_grep dsn '^Status: 5\.[0-9]+\.[0-9]+')"
+    rr_eq "DSN does not name good@" 0 "$(rr_sink_grep dsn '^Final-Recipient: rfc822; ?good@')"
+    rr_eq "DSN to the sender" 1 "$(rr_sink_grep dsn '^X-Rcpt-Args: <s@sender\.test>')"
+}
+
+@test "a corrupt state file: delivery goes on, a warning is logged, status recovers" {
+    rr_sink_start s1
+    rr_sink_start s2
+    rr_sink_start s3
+    rr_postfix_init "$(rr_relayhost "$(rr_sink_port s1)" "$(rr_sink_port s2)" "$(rr_sink_port s3)")"
+    rr_postfix_start
+    rr_smtp_inject 9
+    rr_wait_maillog 9 "$SENT" 60
+    rr_wait_queue_empty 30
+    mapfile -t files < <(find "$RR_T/state" -type f)
+    rr_ge "state files" 1 "${#files[@]}"
+    for f in "${files[@]}"; do
+        printf 'GARBAGE \000\377 not a state file %.0s' {1..50} >"$f" # keeps owner and mode
+    done
+    rr_eq "warnings before" 0 "$(rr_log_count 'warning:')"
+    rr_smtp_inject 9
+    rr_wait_maillog 18 "$SENT" 60
+    rr_wait_queue_empty 30
+    rr_eq "sinks" 18 "$(rr_sink_total s1 s2 s3)"
+    rr_eq "maillog deferred/bounced" 0 "$(rr_maillog_count 'status=(deferred|bounced)')"
+    rr_ge "warnings after" 1 "$(rr_log_count 'warning:')"
+    run -0 rr_rrelay_status
+    echo "$output"
+    for s in s1 s2 s3; do
+        [[ $output == *"[127.0.0.1]:$(rr_sink_port "$s")"* ]]
+    done
+}
+
+@test "CR/LF in sender or recipients never reaches the upstream as a command" {
+    rr_sink_start s1
+    relay=$(rr_relayhost "$(rr_sink_port s1)")
+    printf 'Subject: injection\n\nbody\n' >"$RR_T/msg"
+    # every recipient bad: permanent failure, 5.1.3
+    run -69 rr_rrelay -q INJ0001 -f s@sender.test -n "$relay" -- \
+        $'r@example.org\r\nRCPT TO:<evil1@example.org>' \
+        $'x@example.org\nRCPT TO:<evil2@example.org>' \
+        $'y@example.org\rDATA' <"$RR_T/msg"
+    [[ $output == "5.1.3 "* ]]
+    # a bad sender: permanent failure as well (5.1.7 is the code for it)
+    run -69 rr_rrelay -q INJ0002 -f $'s@sender.test>\r\nRCPT TO:<evil3@example.org' \
+        -n "$relay" -- r@example.org <"$RR_T/msg"
+    [[ $output =~ ^5\.1\.[0-9]+\  ]]
+    sleep 0.5
+    rr_eq "messages at the sink" 0 "$(rr_sink_count s1)"
+    # one bad recipient next to a good one: the good one alone is delivered
+    run -0 rr_rrelay -q INJ0003 -f s@sender.test -n "$relay" -- \
+        $'r@example.org\r\nRCPT TO:<evil4@example.org>' good@example.org <"$RR_T/msg"
+    rr_wait 5 test "$(rr_sink_count s1)" -eq 1
+    rr_eq "good@ delivered" 1 "$(rr_sink_grep s1 '^X-Rcpt-Args: <good@example\.org>')"
+    rr_eq "recipients at the sink" 1 "$(grep -ac '^X-Rcpt-Args:' "$(rr_sink_dumps s1)")"
+    rr_eq "injected commands seen" 0 "$(rr_sink_grep s1 'evil')"
+    run ! grep -a 'evil' "$RR_T/sinks/s1/out"
+}
