@@ -77,7 +77,7 @@ EOF
     run ! read -r -t 0.5 -u 5 line
     exec 6<>"/dev/tcp/127.0.0.1/$port"
     exec 5>&- 6>&-
-    rr_wait 5 test "$(rr_silent_count quiet)" -eq 2
+    rr_wait_eq 5 2 rr_silent_count quiet
 }
 
 @test "harness: smtp-sink options make 4xx and 5xx upstreams, dumps count transactions" {
@@ -89,8 +89,8 @@ EOF
     run smtp-source -f a@sender.test -t b@example.org "127.0.0.1:$(rr_sink_port hard)"
     [[ $output == *"500 5."* ]]
     run -0 smtp-source -m 3 -f a@sender.test -t b@example.org "127.0.0.1:$(rr_sink_port ok)"
-    rr_wait 5 test "$(rr_sink_sessions soft)" -eq 1
-    rr_wait 5 test "$(rr_sink_sessions hard)" -eq 1
+    rr_wait_eq 5 1 rr_sink_sessions soft
+    rr_wait_eq 5 1 rr_sink_sessions hard
     [ "$(rr_sink_count soft)" -eq 0 ]
     [ "$(rr_sink_count hard)" -eq 0 ]
     [ "$(rr_sink_count ok)" -eq 3 ]

@@ -645,6 +645,28 @@ rr_wait_log() {
     rr_wait "${3:-30}" rr__count_at_least "$1" rr_log_count "$2"
 }
 
+# rr_wait_eq SECONDS WANT CMD...: wait until CMD (run afresh each try) prints WANT
+rr_wait_eq() {
+    local secs=$1
+    shift
+    rr_wait "$secs" rr__count_equal "$@"
+}
+
+# rr_wait_ge SECONDS WANT CMD...: wait until CMD (run afresh each try) prints >= WANT
+rr_wait_ge() {
+    local secs=$1
+    shift
+    rr_wait "$secs" rr__count_at_least "$@"
+}
+
+# rr__count_equal WANT CMD...: true when CMD prints exactly WANT
+rr__count_equal() {
+    local want=$1 got
+    shift
+    got=$("$@")
+    ((got == want))
+}
+
 # rr__count_at_least N CMD...: true if CMD prints a number >= N
 rr__count_at_least() {
     local want=$1 got

@@ -115,7 +115,7 @@ host_re() {
     rr_postfix_start
     printf 'Subject: to be rejected\n\nbody\n' | rr_sendmail -i -f s@sender.test r@example.org
     rr_wait_maillog 1 'to=<r@example\.org>, relay=rrelay, .*dsn=5\.[0-9]+\.[0-9]+, status=bounced' 30
-    rr_wait 30 test "$(rr_sink_count dsn)" -eq 1
+    rr_wait_eq 30 1 rr_sink_count dsn
     rr_wait_queue_empty 30
     rr_eq "maillog deferred" 0 "$(rr_maillog_count 'status=deferred')"
     rr_eq "maillog bounced" 1 "$(rr_maillog_count 'status=bounced')"

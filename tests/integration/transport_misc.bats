@@ -36,7 +36,7 @@ SENT='relay=rrelay, .*status=sent'
     printf 'Subject: mixed\nMessage-ID: <mixed@sender.test>\n\nbody\n' |
         rr_sendmail -i -f s@sender.test good@example.org bad@example.org
     rr_wait_maillog 1 'to=<bad@example\.org>, relay=rrelay, .*dsn=5\.[0-9]+\.[0-9]+, status=bounced' 60
-    rr_wait 30 test "$(rr_sink_count dsn)" -eq 1
+    rr_wait_eq 30 1 rr_sink_count dsn
     rr_wait_queue_empty 30
     RR_PF=up rr_wait_queue_empty 30
 
@@ -104,7 +104,7 @@ SENT='relay=rrelay, .*status=sent'
     # one bad recipient next to a good one: the good one alone is delivered
     run -0 rr_rrelay -q INJ0003 -f s@sender.test -n "$relay" -- \
         $'r@example.org\r\nRCPT TO:<evil4@example.org>' good@example.org <"$RR_T/msg"
-    rr_wait 5 test "$(rr_sink_count s1)" -eq 1
+    rr_wait_eq 5 1 rr_sink_count s1
     rr_eq "good@ delivered" 1 "$(rr_sink_grep s1 '^X-Rcpt-Args: <good@example\.org>')"
     rr_eq "recipients at the sink" 1 "$(grep -ac '^X-Rcpt-Args:' "$(rr_sink_dumps s1)")"
     rr_eq "injected commands seen" 0 "$(rr_sink_grep s1 'evil')"
