@@ -101,7 +101,7 @@ static void record(struct relay *relay, int index,
     struct rr_change change;
     time_t  now = time((time_t *) 0);
 
-    if (res->reached) {
+    if (res->reached && res->host != SMTP_HOST_DOWN) {
 	rrstate_mark_up(relay->state, index, res->addr,
 			(res->tls_active ? RR_TLS_USED : 0)
 			| (res->tls_verified ? RR_TLS_VERIFIED : 0), now, &change);

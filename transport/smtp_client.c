@@ -161,6 +161,16 @@ static void host_down(struct session *s, const char *fmt, const char *arg)
     s->state = S_DONE;
 }
 
+/* policy_down - host trouble on a sound connection: say why, then QUIT */
+
+static void policy_down(struct session *s, const char *dsn, const char *fmt,
+			        const char *arg)
+{
+    host_down(s, fmt, arg);
+    snprintf(s->res->dsn, sizeof(s->res->dsn), "%s", dsn);
+    s->state = S_QUIT;
+}
+
 /* io_fail - a read or write failed in the current state */
 
 static void io_fail(struct session *s, int status)
@@ -282,13 +292,15 @@ static int queue_cmd(struct session *s, const char *fmt, const char *a,
 	snprintf(s->res->error, sizeof(s->res->error), "internal error: "
 		 "command too long");
 	s->state = S_DONE;
-	return (-1);
+	len = -1;
+    } else if (s->cmdlen + (size_t) len > sizeof(s->cmd) && flush(s) < 0) {
+	len = -1;
+    } else {
+	memcpy(s->cmd + s->cmdlen, line, (size_t) len);
+	s->cmdlen += (size_t) len;
     }
-    if (s->cmdlen + (size_t) len > sizeof(s->cmd) && flush(s) < 0)
-	return (-1);
-    memcpy(s->cmd + s->cmdlen, line, (size_t) len);
-    s->cmdlen += (size_t) len;
-    return (0);
+    OPENSSL_cleanse(line, sizeof(line));	/* it may have held credentials */
+    return (len < 0 ? -1 : 0);
 }
 
 /* command - send one command now and read its reply */
@@ -328,6 +340,8 @@ static void do_connect(struct session *s, const struct dest *dest)
 	    deadline = s->req->deadline_ms;
 	if (netio_connect(&s->io, (struct sockaddr *) &targets[i].sa,
 			  targets[i].len, deadline, &err) == NETIO_OK) {
+	    s->res->host = SMTP_HOST_OK;	/* earlier addresses don't count */
+	    s->res->error[0] = 0;
 	    snprintf(s->name_buf, sizeof(s->name_buf), "%s", targets[i].name);
 	    s->name = s->name_buf;
 	    s->state = S_GREETING;
@@ -371,7 +385,7 @@ static void start_tls(struct session *s)
     if (s->level >= TLS_VERIFY && !info.verified) {
 	snprintf(why, sizeof(why), "server certificate not trusted for %s: %s",
 		 names ? names : s->name, info.verify_error);
-	host_down(s, "%s: %s", why);
+	policy_down(s, "4.7.5", "%s: %s", why);
 	return;
     }
     memset(&s->feat, 0, sizeof(s->feat));
@@ -387,8 +401,8 @@ static void after_hello(struct session *s)
 	    return;
 	}
 	if (s->level >= TLS_ENCRYPT) {
-	    host_down(s, "TLS is required, but was not offered by host %s%s",
-		      "");
+	    policy_down(s, "4.7.4", "TLS is required, but was not offered by "
+			"host %s%s", "");
 	    return;
 	}
     }
@@ -409,7 +423,7 @@ static void step_starttls(struct session *s)
 	return;
     if (reply.code != 220) {
 	if (s->level >= TLS_ENCRYPT) {
-	    host_down(s, "host %s refused STARTTLS: %s", reply.text);
+	    policy_down(s, "4.7.4", "host %s refused STARTTLS: %s", reply.text);
 	    return;
 	}
 	log_info("%s: host %s refused STARTTLS (%s); going on without TLS",
@@ -422,10 +436,11 @@ static void step_starttls(struct session *s)
 	host_down(s, "host %s sent data after its reply to STARTTLS, "
 		  "before the TLS handshake: refusing a possible command "
 		  "injection%s", "");
+	snprintf(s->res->dsn, sizeof(s->res->dsn), "4.7.0");
 	return;
     }
     start_tls(s);
-    if (s->state != S_DONE)
+    if (s->state == S_STARTTLS)		/* the handshake and checks passed */
 	s->state = S_EHLO;
 }
 
@@ -433,8 +448,7 @@ static void step_starttls(struct session *s)
 
 static void auth_fail(struct session *s, const char *fmt, const char *text)
 {
-    snprintf(s->res->dsn, sizeof(s->res->dsn), "4.7.8");
-    host_down(s, fmt, text);
+    policy_down(s, "4.7.8", fmt, text);
 }
 
 /* auth_send - one AUTH step; the text sent is never logged */
