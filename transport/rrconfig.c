@@ -89,6 +89,8 @@ static char *default_helo(void)
     if (gethostname(host, sizeof(host)) < 0)
 	snprintf(host, sizeof(host), "localhost");
     host[sizeof(host) - 1] = 0;
+    if (strchr(host, '.'))			/* already qualified: no lookup */
+	return (strdup(host));
     memset(&hints, 0, sizeof(hints));
     hints.ai_flags = AI_CANONNAME;
     hints.ai_socktype = SOCK_STREAM;

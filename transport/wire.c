@@ -29,6 +29,9 @@
  *	CR LF SPACE, which does the least damage to MIME text. A limit
  *	of 0 disables this.
  *
+ *	Runs of ordinary bytes are found with memchr() and copied whole,
+ *	so the cost per byte is close to that of memcpy().
+ *
  *	wire_finish() ends a last line that has no newline and appends
  *	the ".\r\n" that ends DATA.
  *--*/
@@ -80,15 +83,45 @@ static size_t put_byte(struct wire *wire, char ch, char *out)
     return (n);
 }
 
+/* plain_run - bytes from in that need no care: no CR, LF, stuffing or fold */
+
+static size_t plain_run(const struct wire *wire, const char *in, size_t len)
+{
+    const char *lf;
+    const char *cr;
+    size_t  run;
+
+    if (wire->pending_cr || (wire->at_bol && in[0] == '.'))
+	return (0);
+    if ((lf = memchr(in, '\n', len)) != 0)
+	len = (size_t) (lf - in);
+    if ((cr = memchr(in, '\r', len)) != 0)
+	len = (size_t) (cr - in);
+    run = len;
+    if (wire->limit > 0)
+	run = wire->col >= wire->limit ? 0 :
+	    len < wire->limit - wire->col ? len : wire->limit - wire->col;
+    return (run);
+}
+
 /* wire_convert - convert one chunk of the queued message */
 
 size_t  wire_convert(struct wire *wire, const char *in, size_t len, char *out)
 {
     size_t  n = 0;
     size_t  i;
+    size_t  run;
     char    ch;
 
     for (i = 0; i < len; i++) {
+	if ((run = plain_run(wire, in + i, len - i)) > 1) {
+	    memcpy(out + n, in + i, run);
+	    n += run;
+	    wire->col += run;
+	    wire->at_bol = 0;
+	    i += run - 1;
+	    continue;
+	}
 	ch = in[i];
 	if (wire->pending_cr) {
 	    wire->pending_cr = 0;

@@ -140,6 +140,71 @@ START_TEST(test_fold)
 }
 END_TEST
 
+/* reference - the rules, one byte at a time, as plainly as possible */
+
+static size_t reference(const char *in, size_t len, char *out)
+{
+    size_t  n = 0;
+    size_t  col = 0;
+    size_t  i;
+    int     bol = 1;
+
+    for (i = 0; i < len; i++) {
+	if (in[i] == '\r' || in[i] == '\n') {
+	    if (in[i] == '\r' && i + 1 < len && in[i + 1] == '\n')
+		i++;
+	    out[n++] = '\r';
+	    out[n++] = '\n';
+	    bol = 1;
+	    col = 0;
+	    continue;
+	}
+	if (col >= WIRE_LINE_LIMIT) {
+	    memcpy(out + n, "\r\n ", 3);
+	    n += 3;
+	    col = 1;
+	} else if (bol && in[i] == '.') {
+	    out[n++] = '.';
+	}
+	out[n++] = in[i];
+	col++;
+	bol = 0;
+    }
+    if (!bol) {
+	out[n++] = '\r';
+	out[n++] = '\n';
+    }
+    memcpy(out + n, ".\r\n", 3);
+    return (n + 3);
+}
+
+/* test_against_reference - random text in random chunks, same output */
+
+START_TEST(test_against_reference)
+{
+    static char in[20000];
+    static char want[WIRE_OUT_MAX(20000)];
+    char   *got;
+    unsigned seed = 12345u + (unsigned) _i;
+    size_t  len;
+    size_t  i;
+    size_t  wlen;
+
+    for (i = 0; i < sizeof(in); i++) {
+	seed = seed * 1103515245u + 12345u;
+	/* Mostly letters, so lines run past the fold limit now and then. */
+	in[i] = (seed >> 16) % 400 == 0 ? '\n' : (seed >> 16) % 700 == 1 ?
+	    '\r' : (seed >> 16) % 150 == 2 ? '.' : 'a' + (seed >> 16) % 26;
+    }
+    len = 1000 + (seed >> 8) % (sizeof(in) - 1000);
+    wlen = reference(in, len, want);
+    got = convert(in, len, 1 + (seed >> 4) % 5000, WIRE_LINE_LIMIT);
+    ck_assert_int_eq((int) strlen(got), (int) wlen);
+    ck_assert(memcmp(got, want, wlen) == 0);
+    free(got);
+}
+END_TEST
+
 int     main(void)
 {
     Suite  *s = suite_create("wire");
@@ -149,6 +214,7 @@ int     main(void)
     tcase_add_test(tc, test_no_bare_cr_lf);
     tcase_add_test(tc, test_998);
     tcase_add_test(tc, test_998_dot);
+    tcase_add_loop_test(tc, test_against_reference, 0, 200);
     tcase_add_test(tc, test_fold);
     suite_add_tcase(s, tc);
     return (run_suite(s));
