@@ -121,6 +121,9 @@ install: all
 	install -m 0755 $(BUILD)/rrelay $(DESTDIR)$(LIBEXEC)/rrelay
 	if [ -f $(BUILD)/rrelay-milter ]; then \
 	    install -m 0755 $(BUILD)/rrelay-milter $(DESTDIR)$(SBINDIR)/rrelay-milter; fi
+	install -d $(DESTDIR)/etc/rrelay
+	[ -e $(DESTDIR)/etc/rrelay/rrelay-milter.conf ] || \
+	    install -m 0644 postfix-config/rrelay-milter.conf $(DESTDIR)/etc/rrelay/rrelay-milter.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter

@@ -22,12 +22,13 @@
 # covers it by default). Every process started here is recorded in
 # $FL_T/pids and stopped by pid at teardown, Postfix with `postfix stop`.
 #
-# Knobs: RRELAY_MILTER (binary, default build/rrelay-milter), FL_TOOLS
-# (build/tools), KEEP_TMP=1 (keep $FL_T).
+# Knobs: BUILD (build dir, default build; build/san for SANITIZE=1),
+# RRELAY_MILTER (default $BUILD/rrelay-milter), FL_TOOLS ($BUILD/tools),
+# KEEP_TMP=1 (keep $FL_T).
 
 FL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-: "${RRELAY_MILTER:=$FL_REPO/build/rrelay-milter}"
-: "${FL_TOOLS:=$FL_REPO/build/tools}"
+: "${RRELAY_MILTER:=$FL_REPO/${BUILD:-build}/rrelay-milter}"
+: "${FL_TOOLS:=$FL_REPO/${BUILD:-build}/tools}"
 FL_USER=postfix              # the milter's user: smtpd must reach its socket
 FL_ID=mx.rrelay.test         # authserv_id
 FL_V4=192.0.2.1              # the namespace's client and server address
@@ -142,6 +143,14 @@ fl_teardown() {
         fl_show_logs
     fi
     fl_postfix_stop || true
+    # a daemon-mode milter is known by its pidfile, even if the test
+    # stopped before tracking it (checked: its command line names $FL_T)
+    if [[ -s $FL_T/run/milter.pid ]]; then
+        pid=$(cat "$FL_T/run/milter.pid")
+        if grep -qsF -- "$FL_T/" "/proc/$pid/cmdline"; then
+            fl_track "$pid"
+        fi
+    fi
     if [[ -f $FL_T/pids ]]; then
         while read -r pid; do
             [[ -n $pid ]] && fl_kill "$pid"
@@ -166,12 +175,12 @@ fl_teardown() {
 fl_dns_start() {
     local d=$FL_T/dns pid
     mkdir -p "$d"
-    fl_ns "$FL_TOOLS/filter_dns_servfail" "$FL_SERVFAIL" 5300 \
+    ip netns exec "$FL_NS" "$FL_TOOLS/filter_dns_servfail" "$FL_SERVFAIL" 5300 \
         </dev/null >"$d/servfail.out" 2>&1 &
     fl_track $!
     # --local=/test/: unknown names under test are NXDOMAIN ("none").
     # temp.test goes to the SERVFAIL server; slow.test to nobody (timeout).
-    fl_ns dnsmasq -k --no-resolv --no-hosts --bind-interfaces \
+    ip netns exec "$FL_NS" dnsmasq -k --no-resolv --no-hosts --bind-interfaces \
         --listen-address=127.0.0.1 --user=root --pid-file= \
         --log-facility="$d/dnsmasq.log" --local=/test/ \
         --server="/temp.test/$FL_SERVFAIL#5300" \
@@ -221,6 +230,7 @@ fl_ns_listening() {
 # The milter
 
 # fl_milter_conf [NAME=VALUE...]: write $FL_T/milter.conf; NAME=VALUE adds or replaces
+# shellcheck disable=SC2120 # the arguments are optional
 fl_milter_conf() {
     local kv
     {
@@ -240,7 +250,8 @@ fl_milter_conf() {
 # fl_milter_start [MILTER-ARG...]: start the milter in the foreground (-f), wait for it
 fl_milter_start() {
     [[ -f $FL_T/milter.conf ]] || fl_milter_conf
-    fl_ns "$RRELAY_MILTER" -c "$FL_T/milter.conf" -f "$@" \
+    # Not through fl_ns: $! must be the milter (ip netns exec execs it).
+    ip netns exec "$FL_NS" "$RRELAY_MILTER" -c "$FL_T/milter.conf" -f "$@" \
         </dev/null >"$FL_T/milter.out" 2>&1 &
     echo $! >"$FL_T/milter.pid"
     fl_track "$(cat "$FL_T/milter.pid")"
@@ -269,10 +280,67 @@ fl_log_has() {
 # ---------------------------------------------------------------------------
 # Postfix
 
+# fl_master_cf ADDR...: a master.cf with smtpd on ADDR:25 (each), nothing chrooted
+fl_master_cf() {
+    local a
+    echo "# throwaway instance written by filter_lib.bash"
+    for a in "$@"; do
+        echo "$a:25 inet n - n - - smtpd"
+    done
+    cat <<EOF
+pickup    unix  n - n 60    1 pickup
+cleanup   unix  n - n -     0 cleanup
+qmgr      unix  n - n 300   1 qmgr
+rewrite   unix  - - n -     - trivial-rewrite
+bounce    unix  - - n -     0 bounce
+defer     unix  - - n -     0 bounce
+trace     unix  - - n -     0 bounce
+verify    unix  - - n -     1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -     - proxymap
+showq     unix  n - n -     - showq
+error     unix  - - n -     - error
+retry     unix  - - n -     - error
+discard   unix  - - n -     - discard
+smtp      unix  - - n -     - smtp
+relay     unix  - - n -     - smtp
+anvil     unix  - - n -     1 anvil
+scache    unix  - - n -     1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+}
+
+# fl_postfix_template: make a Postfix queue directory once (bats setup_file)
+# Creating one takes Postfix about two seconds; fl_postfix_start copies it.
+fl_postfix_template() {
+    local t=${BATS_FILE_TMPDIR:?}/pf-template
+    mkdir -p "$t/etc" "$t/queue"
+    cat >"$t/etc/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $t/queue
+data_directory = $t/data
+maillog_file = $t/maillog
+maillog_file_prefixes = $t
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+EOF
+    fl_master_cf 127.0.0.1 >"$t/etc/master.cf"
+    postfix -c "$t/etc" check >"$t/check.out" 2>&1 || {
+        fl_err "postfix check (template): $(cat "$t/check.out")"
+        return 1
+    }
+    export FL_PF_TEMPLATE=$t/queue
+}
+
 # fl_postfix_start [NAME=VALUE...]: a Postfix in the namespace using the milter
 fl_postfix_start() {
     local base=$FL_T/pf etc=$FL_T/pf/etc
-    mkdir -p "$etc" "$base/queue" "$base/data"
+    mkdir -p "$etc"
+    if [[ -n ${FL_PF_TEMPLATE:-} && -d $FL_PF_TEMPLATE ]]; then
+        cp -a "$FL_PF_TEMPLATE" "$base/queue"
+    else
+        mkdir -p "$base/queue"
+    fi
     cat >"$etc/main.cf" <<EOF
 # throwaway instance written by filter_lib.bash
 compatibility_level = 3.6
@@ -297,35 +365,15 @@ smtpd_milters = unix:$FL_T/run/milter.sock
 milter_default_action = tempfail
 biff = no
 EOF
-    cat >"$etc/master.cf" <<EOF
-# throwaway instance written by filter_lib.bash; nothing chrooted
-$FL_V4:25 inet n - n - - smtpd
-[$FL_V6]:25 inet n - n - - smtpd
-pickup    unix  n - n 60    1 pickup
-cleanup   unix  n - n -     0 cleanup
-qmgr      unix  n - n 300   1 qmgr
-rewrite   unix  - - n -     - trivial-rewrite
-bounce    unix  - - n -     0 bounce
-defer     unix  - - n -     0 bounce
-trace     unix  - - n -     0 bounce
-verify    unix  - - n -     1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -     - proxymap
-showq     unix  n - n -     - showq
-error     unix  - - n -     - error
-retry     unix  - - n -     - error
-discard   unix  - - n -     - discard
-smtp      unix  - - n -     - smtp
-relay     unix  - - n -     - smtp
-anvil     unix  - - n -     1 anvil
-scache    unix  - - n -     1 scache
-postlog   unix-dgram n - n - 1 postlogd
-EOF
+    fl_master_cf "$FL_V4" "[$FL_V6]" >"$etc/master.cf"
     [[ $# -gt 0 ]] && postconf -c "$etc" -e "$@"
-    postfix -c "$etc" check >"$FL_T/postfix-check.out" 2>&1 || {
-        fl_err "postfix check: $(cat "$FL_T/postfix-check.out")"
-        return 1
-    }
+    if [[ -z ${FL_PF_TEMPLATE:-} ]]; then
+        # `postfix check` creates the queue subdirectories with their owners.
+        fl_ns postfix -c "$etc" check >"$FL_T/postfix-check.out" 2>&1 || {
+            fl_err "postfix check: $(cat "$FL_T/postfix-check.out")"
+            return 1
+        }
+    fi
     fl_ns postfix -c "$etc" start >"$FL_T/postfix-start.out" 2>&1 </dev/null 3>&- 4>&- || {
         fl_err "postfix start: $(cat "$FL_T/postfix-start.out")"
         return 1
@@ -346,15 +394,15 @@ fl_postfix_stop() {
     [[ -s $base/queue/pid/master.pid ]] || return 0
     pid=$(tr -d ' ' <"$base/queue/pid/master.pid")
     fl_alive "$pid" || return 0
-    postfix -c "$base/etc" stop >/dev/null 2>&1 </dev/null 3>&- 4>&- || true
+    fl_ns postfix -c "$base/etc" stop >/dev/null 2>&1 </dev/null 3>&- 4>&- || true
     fl_wait 10 fl_dead "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 }
 
 # fl_held_headers QID: the header of held message QID, one field per line
+# (each fold, "\n" and the white space after it, becomes one space)
 fl_held_headers() {
-    postcat -c "$FL_T/pf/etc" -hq "$1" 2>/dev/null |
-        sed -n '/^\*\*\* MESSAGE CONTENTS/,$p' | tail -n +2 |
-        awk 'BEGIN { f = "" } /^[ \t]/ { f = f $0; next }
+    fl_ns postcat -c "$FL_T/pf/etc" -hq "$1" 2>/dev/null |
+        awk 'BEGIN { f = "" } /^[ \t]/ { sub(/^[ \t]+/, " "); f = f $0; next }
              { if (f != "") print f; f = $0 } END { if (f != "") print f }'
 }
 
@@ -420,11 +468,15 @@ fl_qid() {
 # The script sees SOCK (the socket spec) and MILTER_PID; it fails loudly.
 fl_mt() {
     local script=$FL_T/mt-$RANDOM.lua
+    # miltertest exits 1 on a Lua error without saying which: pcall does.
     {
         echo "SOCK = \"unix:$FL_T/run/milter.sock\""
         echo "MILTER_PID = \"$(cat "$FL_T/milter.pid" 2>/dev/null)\""
         echo "CONF = \"$FL_T/milter.conf\""
+        echo "local fl_ok, fl_err = pcall(function()"
         cat
+        echo "end)"
+        echo "if not fl_ok then print(\"miltertest script failed: \" .. tostring(fl_err)); os.exit(1) end"
     } >"$script"
     miltertest -s "$script"
 }
