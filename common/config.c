@@ -32,7 +32,9 @@
  *	twice takes the last value.
  *
  *	Times are a number with an optional unit: s (the default), m, h,
- *	d or w, as in Postfix.
+ *	d or w, as in Postfix. A string setting may name a check function
+ *	in its table entry; its complaint is reported with the file and
+ *	line (or the -o option) like every other mistake.
  *
  *	cf_free() releases the strings that cf_load() or cf_set() stored.
  * DIAGNOSTICS
@@ -169,9 +171,14 @@ static int cf_store(const struct cf_entry *e, void *conf, const char *value,
     int     flag;
     char   *end;
     char   *copy;
+    char    check_why[CF_ERR_MAX - 64];
 
     switch (e->type) {
     case CF_STR:
+	if (e->check && e->check(value, check_why, sizeof(check_why)) < 0) {
+	    snprintf(why, whylen, "%s: %s", e->name, check_why);
+	    return (-1);
+	}
 	if ((copy = strdup(value)) == 0) {
 	    snprintf(why, whylen, "out of memory");
 	    return (-1);

@@ -21,6 +21,8 @@ struct cf_entry {
     long    max;
     const char *choices;		/* CF_ENUM: "a|b|c" */
     size_t  offset;			/* where the value lives in the struct */
+    int     (*check) (const char *value, char *why, size_t whylen);
+					/* CF_STR: more checks, or null */
 };
 
 #define CF_LINE_MAX	4096		/* longest config line */

@@ -58,24 +58,33 @@
 #define OFF(field)	offsetof(struct mconf, field)
 #define MCONF_ID_MAX	255		/* longest authserv-id */
 
+static int mconf_check_socket(const char *, char *, size_t);
+static int mconf_check_log(const char *, char *, size_t);
+static int mconf_check_user(const char *, char *, size_t);
+static int mconf_check_path(const char *, char *, size_t);
+static int mconf_check_id(const char *, char *, size_t);
+static int mconf_check_networks(const char *, char *, size_t);
+
 static const struct cf_entry mconf_table[] = {
-    {"socket", CF_STR, "unix:/run/rrelay-milter/milter.sock", 0, 0, 0, OFF(socket)},
-    {"user", CF_STR, "rrelay", 0, 0, 0, OFF(user)},
-    {"pidfile", CF_STR, "/run/rrelay-milter/rrelay-milter.pid", 0, 0, 0, OFF(pidfile)},
-    {"authserv_id", CF_STR, "", 0, 0, 0, OFF(authserv_id)},
+    {"socket", CF_STR, "unix:/run/rrelay-milter/milter.sock", 0, 0, 0, OFF(socket),
+    mconf_check_socket},
+    {"user", CF_STR, "rrelay", 0, 0, 0, OFF(user), mconf_check_user},
+    {"pidfile", CF_STR, "/run/rrelay-milter/rrelay-milter.pid", 0, 0, 0, OFF(pidfile),
+    mconf_check_path},
+    {"authserv_id", CF_STR, "", 0, 0, 0, OFF(authserv_id), mconf_check_id},
     {"header", CF_ENUM, "both", 0, 0, "received-spf|authentication-results|both",
-    OFF(header)},
-    {"on_fail", CF_ENUM, "reject", 0, 0, "mark|reject", OFF(on_fail)},
-    {"on_softfail", CF_ENUM, "mark", 0, 0, "mark|reject", OFF(on_softfail)},
-    {"on_permerror", CF_ENUM, "mark", 0, 0, "mark|reject", OFF(on_permerror)},
-    {"on_temperror", CF_ENUM, "defer", 0, 0, "mark|defer", OFF(on_temperror)},
-    {"on_none", CF_ENUM, "mark", 0, 0, "mark|reject", OFF(on_none)},
-    {"helo_check", CF_BOOL, "yes", 0, 0, 0, OFF(helo_check)},
+    OFF(header), 0},
+    {"on_fail", CF_ENUM, "reject", 0, 0, "mark|reject", OFF(on_fail), 0},
+    {"on_softfail", CF_ENUM, "mark", 0, 0, "mark|reject", OFF(on_softfail), 0},
+    {"on_permerror", CF_ENUM, "mark", 0, 0, "mark|reject", OFF(on_permerror), 0},
+    {"on_temperror", CF_ENUM, "defer", 0, 0, "mark|defer", OFF(on_temperror), 0},
+    {"on_none", CF_ENUM, "mark", 0, 0, "mark|reject", OFF(on_none), 0},
+    {"helo_check", CF_BOOL, "yes", 0, 0, 0, OFF(helo_check), 0},
     {"trusted_networks", CF_STR, "127.0.0.0/8, ::1/128", 0, 0, 0,
-    OFF(trusted_networks)},
-    {"skip_authenticated", CF_BOOL, "yes", 0, 0, 0, OFF(skip_authenticated)},
-    {"dns_timeout", CF_TIME, "20s", 1, 300, 0, OFF(dns_timeout)},
-    {"log", CF_STR, "syslog", 0, 0, 0, OFF(log)},
+    OFF(trusted_networks), mconf_check_networks},
+    {"skip_authenticated", CF_BOOL, "yes", 0, 0, 0, OFF(skip_authenticated), 0},
+    {"dns_timeout", CF_TIME, "20s", 1, 300, 0, OFF(dns_timeout), 0},
+    {"log", CF_STR, "syslog", 0, 0, 0, OFF(log), mconf_check_log},
     {0},
 };
 
@@ -158,6 +167,51 @@ static int mconf_check_socket(const char *spec, char *why, size_t whylen)
     return (0);
 }
 
+/* mconf_check_user - a user name must be given */
+
+static int mconf_check_user(const char *user, char *why, size_t whylen)
+{
+    if (*user)
+	return (0);
+    snprintf(why, whylen, "the user name is empty");
+    return (-1);
+}
+
+/* mconf_check_path - an absolute path */
+
+static int mconf_check_path(const char *path, char *why, size_t whylen)
+{
+    if (path[0] == '/')
+	return (0);
+    snprintf(why, whylen, "\"%s\" is not an absolute path", path);
+    return (-1);
+}
+
+/* mconf_check_id - an authserv-id, when one is given (empty: the FQDN) */
+
+static int mconf_check_id(const char *id, char *why, size_t whylen)
+{
+    if (*id == 0 || (hdr_token_ok(id) && strlen(id) <= MCONF_ID_MAX))
+	return (0);
+    snprintf(why, whylen, "\"%.64s\" is not a valid authserv-id (a name of "
+	     "letters, digits, '.', '-' and '_', at most %d bytes)", id,
+	     MCONF_ID_MAX);
+    return (-1);
+}
+
+/* mconf_check_networks - a list that the CIDR matcher accepts */
+
+static int mconf_check_networks(const char *text, char *why, size_t whylen)
+{
+    struct cidr_list list;
+    int     status;
+
+    memset(&list, 0, sizeof(list));
+    status = cidr_list_parse(text, &list, why, whylen);
+    cidr_list_free(&list);
+    return (status);
+}
+
 /* mconf_fqdn - the host's fully qualified name, or its plain name */
 
 static int mconf_fqdn(char *buf, size_t buflen)
@@ -230,32 +284,16 @@ static void mconf_policy(struct mconf *c)
     c->policy.on[SPFR_NONE] = c->on_none ? ACT_REJECT : ACT_MARK;
 }
 
-/* mconf_check - the checks the loader cannot make; name the bad setting */
+/* mconf_check - what needs the whole configuration; name the bad setting */
 
 static int mconf_check(struct mconf *c, const char **bad, char *why,
 		               size_t whylen)
 {
-    *bad = "socket";
-    if (mconf_check_socket(c->socket, why, whylen) < 0)
-	return (-1);
-    *bad = "user";
-    if (*c->user == 0) {
-	snprintf(why, whylen, "the user name is empty");
-	return (-1);
-    }
-    *bad = "pidfile";
-    if (c->pidfile[0] != '/') {
-	snprintf(why, whylen, "\"%s\" is not an absolute path", c->pidfile);
-	return (-1);
-    }
     *bad = "authserv_id";
     if (mconf_authserv_id(c, why, whylen) < 0)
 	return (-1);
     *bad = "trusted_networks";
     if (cidr_list_parse(c->trusted_networks, &c->trusted, why, whylen) < 0)
-	return (-1);
-    *bad = "log";
-    if (mconf_check_log(c->log, why, whylen) < 0)
 	return (-1);
     mconf_policy(c);
     return (0);

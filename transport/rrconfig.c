@@ -39,27 +39,49 @@
 
 #define OFF(field) offsetof(struct rrconfig, field)
 
+/* check_absolute - a path that does not depend on the working directory */
+
+static int check_absolute(const char *value, char *why, size_t whylen)
+{
+    if (value[0] == '/')
+	return (0);
+    snprintf(why, whylen, "\"%s\" is not an absolute path", value);
+    return (-1);
+}
+
+/* check_log - syslog, stderr or an absolute path */
+
+static int check_log(const char *value, char *why, size_t whylen)
+{
+    if (strcmp(value, "syslog") == 0 || strcmp(value, "stderr") == 0
+	|| value[0] == '/')
+	return (0);
+    snprintf(why, whylen, "\"%s\" is not syslog, stderr or an absolute path",
+	     value);
+    return (-1);
+}
+
 static const struct cf_entry rr_settings[] = {
-    {"state_directory", CF_STR, "/var/lib/rrelay", 0, 0, 0, OFF(state_directory)},
-    {"connect_timeout", CF_TIME, "10s", 1, 3600, 0, OFF(connect_timeout)},
-    {"command_timeout", CF_TIME, "60s", 1, 3600, 0, OFF(command_timeout)},
-    {"data_timeout", CF_TIME, "180s", 1, 3600, 0, OFF(data_timeout)},
-    {"deadline", CF_TIME, "900s", 1, DAY, 0, OFF(deadline)},
-    {"backoff", CF_TIME, "60s", 1, DAY, 0, OFF(backoff)},
-    {"max_backoff", CF_TIME, "10m", 1, 7 * DAY, 0, OFF(max_backoff)},
-    {"helo_name", CF_STR, "", 0, 0, 0, OFF(helo_name)},
-    {"log", CF_STR, "syslog", 0, 0, 0, OFF(log)},
-    {"sendmail_path", CF_STR, "/usr/sbin/sendmail", 0, 0, 0, OFF(sendmail_path)},
+    {"state_directory", CF_STR, "/var/lib/rrelay", 0, 0, 0, OFF(state_directory), check_absolute},
+    {"connect_timeout", CF_TIME, "10s", 1, 3600, 0, OFF(connect_timeout), 0},
+    {"command_timeout", CF_TIME, "60s", 1, 3600, 0, OFF(command_timeout), 0},
+    {"data_timeout", CF_TIME, "180s", 1, 3600, 0, OFF(data_timeout), 0},
+    {"deadline", CF_TIME, "900s", 1, DAY, 0, OFF(deadline), 0},
+    {"backoff", CF_TIME, "60s", 1, DAY, 0, OFF(backoff), 0},
+    {"max_backoff", CF_TIME, "10m", 1, 7 * DAY, 0, OFF(max_backoff), 0},
+    {"helo_name", CF_STR, "", 0, 0, 0, OFF(helo_name), 0},
+    {"log", CF_STR, "syslog", 0, 0, 0, OFF(log), check_log},
+    {"sendmail_path", CF_STR, "/usr/sbin/sendmail", 0, 0, 0, OFF(sendmail_path), check_absolute},
     {"tls_security_level", CF_ENUM, "may", 0, 0, TLS_LEVEL_NAMES,
-    OFF(tls_security_level)},
-    {"tls_ca_file", CF_STR, "", 0, 0, 0, OFF(tls_ca_file)},
-    {"tls_ca_path", CF_STR, "", 0, 0, 0, OFF(tls_ca_path)},
-    {"tls_cert_file", CF_STR, "", 0, 0, 0, OFF(tls_cert_file)},
-    {"tls_key_file", CF_STR, "", 0, 0, 0, OFF(tls_key_file)},
-    {"tls_protocols", CF_STR, ">=TLSv1.2", 0, 0, 0, OFF(tls_protocols)},
-    {"tls_policy_file", CF_STR, "", 0, 0, 0, OFF(tls_policy_file)},
-    {"auth_file", CF_STR, "", 0, 0, 0, OFF(auth_file)},
-    {"auth_mechanisms", CF_STR, "plain, login", 0, 0, 0, OFF(auth_mechanisms)},
+    OFF(tls_security_level), 0},
+    {"tls_ca_file", CF_STR, "", 0, 0, 0, OFF(tls_ca_file), 0},
+    {"tls_ca_path", CF_STR, "", 0, 0, 0, OFF(tls_ca_path), 0},
+    {"tls_cert_file", CF_STR, "", 0, 0, 0, OFF(tls_cert_file), 0},
+    {"tls_key_file", CF_STR, "", 0, 0, 0, OFF(tls_key_file), 0},
+    {"tls_protocols", CF_STR, ">=TLSv1.2", 0, 0, 0, OFF(tls_protocols), 0},
+    {"tls_policy_file", CF_STR, "", 0, 0, 0, OFF(tls_policy_file), 0},
+    {"auth_file", CF_STR, "", 0, 0, 0, OFF(auth_file), 0},
+    {"auth_mechanisms", CF_STR, "plain, login", 0, 0, 0, OFF(auth_mechanisms), 0},
     {0},
 };
 
@@ -161,16 +183,6 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
     if (cf_load(rr_settings, conf, path, required, overrides, n_overrides,
 		err, errlen) < 0)
 	return (-1);
-    if (conf->state_directory[0] != '/') {
-	snprintf(err, errlen, "%s: state_directory must be an absolute path",
-		 path);
-	return (-1);
-    }
-    if (conf->sendmail_path[0] != '/') {
-	snprintf(err, errlen, "%s: sendmail_path must be an absolute path",
-		 path);
-	return (-1);
-    }
     if (conf->max_backoff < conf->backoff) {
 	snprintf(err, errlen, "%s: max_backoff (%lds) is less than backoff "
 		 "(%lds)", path, conf->max_backoff, conf->backoff);

@@ -18,12 +18,23 @@ struct demo {
     int     mode;
 };
 
+/* no_digits - a check hook: the value may not contain digits */
+
+static int no_digits(const char *value, char *why, size_t whylen)
+{
+    if (strpbrk(value, "0123456789") == 0)
+	return (0);
+    snprintf(why, whylen, "\"%s\" has digits", value);
+    return (-1);
+}
+
 static const struct cf_entry table[] = {
-    {"name", CF_STR, "default", 0, 0, 0, offsetof(struct demo, name)},
-    {"timeout", CF_TIME, "10s", 1, 3600, 0, offsetof(struct demo, timeout)},
-    {"count", CF_INT, "3", 0, 10, 0, offsetof(struct demo, count)},
-    {"flag", CF_BOOL, "no", 0, 0, 0, offsetof(struct demo, flag)},
-    {"mode", CF_ENUM, "a", 0, 0, "a|bb|c", offsetof(struct demo, mode)},
+    {"name", CF_STR, "default", 0, 0, 0, offsetof(struct demo, name),
+    no_digits},
+    {"timeout", CF_TIME, "10s", 1, 3600, 0, offsetof(struct demo, timeout), 0},
+    {"count", CF_INT, "3", 0, 10, 0, offsetof(struct demo, count), 0},
+    {"flag", CF_BOOL, "no", 0, 0, 0, offsetof(struct demo, flag), 0},
+    {"mode", CF_ENUM, "a", 0, 0, "a|bb|c", offsetof(struct demo, mode), 0},
     {0},
 };
 
@@ -119,6 +130,7 @@ static const struct error_case errors[] = {
     {"just words\n", ":1: missing '='"},
     {"  leading\n", ":1: continuation line"},
     {"= 5\n", ":1: missing setting name"},
+    {"# x\nname = r2d2\n", ":2: name: \"r2d2\" has digits"},
 };
 
 /* test_errors - each error names the file and line */
@@ -142,9 +154,13 @@ START_TEST(test_override_error)
     struct demo d;
     char    err[CF_ERR_MAX];
     char   *over[] = {"nope=1"};
+    char   *checked[] = {"name=c3po"};
 
     ck_assert_int_eq(load(&d, "", over, 1, err, sizeof(err)), -1);
     ck_assert_str_eq(err, "-o nope=1: unknown setting \"nope\"");
+    cf_free(table, &d);
+    ck_assert_int_eq(load(&d, "", checked, 1, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "-o name=c3po: name: \"c3po\" has digits");
     cf_free(table, &d);
 }
 END_TEST
@@ -174,7 +190,7 @@ START_TEST(test_rrelay_settings)
     struct rrconfig conf;
     char    err[CF_ERR_MAX];
     char   *bad_backoff[] = {"backoff=10m", "max_backoff=1m"};
-    char   *relative[] = {"state_directory=var/lib"};
+    char   *relative[] = {"sendmail_path=sendmail"};
     char   *bad_helo[] = {"helo_name=a b"};
 
     ck_assert_int_eq(rrconfig_load(&conf, "/nonexistent", 0, 0, 0, err,
@@ -196,6 +212,8 @@ START_TEST(test_rrelay_settings)
     rrconfig_free(&conf);
     ck_assert_int_eq(rrconfig_load(&conf, "/nonexistent", 0, relative, 1,
 				   err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "-o sendmail_path=sendmail: sendmail_path: "
+		     "\"sendmail\" is not an absolute path");
     rrconfig_free(&conf);
     ck_assert_int_eq(rrconfig_load(&conf, "/nonexistent", 0, bad_helo, 1,
 				   err, sizeof(err)), -1);

@@ -149,35 +149,36 @@ static const struct error_case error_cases[] = {
     ":1: bad value \"perhaps\" for helo_check (want yes or no)"},
     {"bogus = 1\n", 0, ":1: unknown setting \"bogus\""},
     {"socket\n", 0, ":1: missing '=' after \"socket\""},
-    {"trusted_networks = 192.0.2.1/24\n", 0, ": trusted_networks: "
+    {"trusted_networks = 192.0.2.1/24\n", 0, ":1: trusted_networks: "
     "\"192.0.2.1/24\" has host bits set after the /24 prefix"},
-    {"trusted_networks = localhost\n", 0, ": trusted_networks: "
+    {"trusted_networks = localhost\n", 0, ":1: trusted_networks: "
     "\"localhost\" is not an IPv4 or IPv6 network"},
-    {"socket = tcp:25\n", 0, ": socket: \"tcp:25\": unknown socket type "
+    {"socket = tcp:25\n", 0, ":1: socket: \"tcp:25\": unknown socket type "
     "(want unix, inet or inet6)"},
-    {"socket = milter.sock\n", 0, ": socket: \"milter.sock\" is not "
+    {"socket = milter.sock\n", 0, ":1: socket: \"milter.sock\" is not "
     "unix:PATH, inet:PORT@HOST or inet6:PORT@HOST"},
-    {"socket = unix:run/milter.sock\n", 0, ": socket: \"unix:run/milter.sock\": "
+    {"socket = unix:run/milter.sock\n", 0, ":1: socket: \"unix:run/milter.sock\": "
     "the socket path must be absolute and shorter than 108 bytes"},
-    {"socket = inet:99999@localhost\n", 0, ": socket: \"inet:99999@localhost\": "
+    {"socket = inet:99999@localhost\n", 0, ":1: socket: \"inet:99999@localhost\": "
     "want PORT@HOST with a port from 1 to 65535"},
-    {"socket = inet6:25@\n", 0, ": socket: \"inet6:25@\": want PORT@HOST "
+    {"socket = inet6:25@\n", 0, ":1: socket: \"inet6:25@\": want PORT@HOST "
     "with a port from 1 to 65535"},
-    {"authserv_id = mx example\n", 0, ": authserv_id: \"mx example\" is not "
+    {"authserv_id = mx example\n", 0, ":1: authserv_id: \"mx example\" is not "
     "a valid authserv-id (a name of letters, digits, '.', '-' and '_', at "
     "most 255 bytes)"},
-    {"authserv_id = mx;spf=pass\n", 0, ": authserv_id: \"mx;spf=pass\" is not "
+    {"authserv_id = mx;spf=pass\n", 0, ":1: authserv_id: \"mx;spf=pass\" is not "
     "a valid authserv-id (a name of letters, digits, '.', '-' and '_', at "
     "most 255 bytes)"},
-    {"log = milter.log\n", 0, ": log: \"milter.log\" is not syslog, stderr "
+    {"log = milter.log\n", 0, ":1: log: \"milter.log\" is not syslog, stderr "
     "or an absolute path"},
-    {"pidfile = run/x.pid\n", 0, ": pidfile: \"run/x.pid\" is not an "
+    {"pidfile = run/x.pid\n", 0, ":1: pidfile: \"run/x.pid\" is not an "
     "absolute path"},
-    {"user =\n", 0, ": user: the user name is empty"},
+    {"user =\n", 0, ":1: user: the user name is empty"},
     {"", "on_none=sometimes", "-o on_none=sometimes: bad value \"sometimes\" "
     "for on_none (want one of: mark|reject)"},
     {"trusted_networks = 192.0.2.0/24\n", "trusted_networks = 10.0.0.1/8",
-    "-o: trusted_networks: \"10.0.0.1/8\" has host bits set after the /8 prefix"},
+    "-o trusted_networks = 10.0.0.1/8: trusted_networks: \"10.0.0.1/8\" has "
+    "host bits set after the /8 prefix"},
     {"", "nonsense", "-o nonsense: missing '=' after \"nonsense\""},
 };
 
