@@ -112,7 +112,8 @@ demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo.sh
 
-bench: deps
+bench:
+	scripts/install-deps bench
 	$(MAKE) all $(TOOLS)
 	BUILD=$(BUILD) bench/run
 

@@ -1,0 +1,561 @@
+# shellcheck shell=bash
+#
+# bench/report.bash - turn bench/run's $RES into the tables and results file
+#
+# bn_report prints the whole results file (markdown); bn_report_console
+# prints its tables for the terminal. Both read only $RES and the files it
+# names, plus the variables bench/run set (QUICK, RUNS, W*_N, ...).
+
+NCPU=$(nproc)
+
+# rows KIND [FIELD=VALUE...]: the $RES lines of KIND whose fields match (2 = field 2, ...)
+rows() {
+    local kind=$1
+    shift
+    awk -F'\t' -v kind="$kind" -v conds="$*" '
+        BEGIN { n = split(conds, c, " ") }
+        $1 != kind { next }
+        { for (i = 1; i <= n; i++) { split(c[i], kv, "="); if ($(kv[1]) != kv[2]) next } print }' "$RES"
+}
+
+# thr_stat W CFG: "median min max n capped" of the msg/s of one configuration's runs
+thr_stat() {
+    local capped
+    capped=$(rows thr 2="$1" 3="$2" 9=capped | wc -l)
+    echo "$(rows thr 2="$1" 3="$2" | cut -f5 | bn_stats) $capped"
+}
+
+# thr_cell W CFG: "median [min-max]" msg/s for a table, "< x" when the runs hit their cap
+thr_cell() {
+    local med min max n capped
+    read -r med min max n capped <<<"$(thr_stat "$1" "$2")"
+    if ((n == 0)); then
+        echo "-"
+    elif ((capped > 0)); then
+        echo "< $(bn_sig "$max") (stopped at the cap after $(rows thr 2="$1" 3="$2" 9=capped | cut -f6 | bn_stats |
+            awk '{ printf "%.0f", $1 }') s, delivered $(rows thr 2="$1" 3="$2" 9=capped | cut -f7 | paste -sd/ -) of $(num "$(rows thr 2="$1" 3="$2" | cut -f8 | head -n 1)"))"
+    elif ((n == 1)); then
+        bn_sig "$med"
+    else
+        echo "$(bn_sig "$med") [$(bn_sig "$min")-$(bn_sig "$max")]"
+    fi
+}
+
+# thr_med W CFG: the median msg/s (or "-")
+thr_med() {
+    local med rest
+    read -r med rest <<<"$(thr_stat "$1" "$2")"
+    echo "$med"
+}
+
+# thr_capped W CFG: number of runs that stopped at the cap
+thr_capped() {
+    rows thr 2="$1" 3="$2" 9=capped | wc -l
+}
+
+# ratio X Y: X/Y with 2 decimals, or "-"
+ratio() {
+    [[ $1 != - && $2 != - ]] || {
+        echo "-"
+        return 0
+    }
+    awk -v x="$1" -v y="$2" 'BEGIN { if (y == 0) print "-"; else printf "%.2f\n", x / y }'
+}
+
+# ratio_cell W X Y: the ratio of the medians; "> r" when Y's runs hit their cap
+ratio_cell() {
+    local r
+    r=$(ratio "$(thr_med "$1" "$2")" "$(thr_med "$1" "$3")")
+    if [[ $r != - ]] && (($(thr_capped "$1" "$3") > 0)); then
+        echo "> $r"
+    elif [[ $r != - ]] && (($(thr_capped "$1" "$2") > 0)); then
+        echo "< $r"
+    else
+        echo "$r"
+    fi
+}
+
+# cpu_msg W CFG: median CPU ms per delivered message (Postfix + transport + upstreams), or "-"
+cpu_msg() {
+    [[ -n $BN_CG ]] || {
+        echo "-"
+        return 0
+    }
+    rows thr 2="$1" 3="$2" 9=ok | awk -F'\t' '$7 > 0 { print ($11 + $12) / $7 / 1e6 }' | bn_stats |
+        awk '{ print (($4 == 0) ? "-" : $1) }'
+}
+
+# cpu_msg_pf W CFG: the same, the Postfix side only (smtpd aside: qmgr, pipe/smtp, the transport)
+cpu_msg_pf() {
+    [[ -n $BN_CG ]] || {
+        echo "-"
+        return 0
+    }
+    rows thr 2="$1" 3="$2" 9=ok | awk -F'\t' '$7 > 0 { print $11 / $7 / 1e6 }' | bn_stats |
+        awk '{ print (($4 == 0) ? "-" : $1) }'
+}
+
+# others_pct: median share of the machine's CPU that other processes used during the relay runs
+others_pct() {
+    [[ -n $BN_CG ]] || {
+        echo "-"
+        return 0
+    }
+    rows thr | awk -F'\t' -v n="$NCPU" '$6 > 0 {
+        o = $10 - $11 - $12 - $13; if (o < 0) o = 0
+        print 100 * o / 1e9 / $6 / n }' | bn_stats | awk '{ printf "%.0f\n", $1 }'
+}
+
+# cost_field NAME COL: a field of the "cost" row of NAME (3 cpu, 4 wall mean, 5 p50, 6 p99)
+cost_field() {
+    rows cost 2="$1" | cut -f"$2"
+}
+
+# rss_kib M: peak RSS in KiB of the direct run with message M (m4k, m1m, m100m)
+rss_kib() {
+    rows rss 2="$1" | cut -f4
+}
+
+# milter_status: "ok" or the reason it was not measured
+milter_status() {
+    rows milter 2=status | cut -f3 | tail -n 1
+}
+
+# milter_thr MODE: median msg/s with the milter (on) or without (off)
+milter_thr() {
+    rows mthr 2="$1" | cut -f4 | bn_stats | awk '{ print $1 }'
+}
+
+# milter_thr_cell MODE: "median [min-max]"
+milter_thr_cell() {
+    local med min max n
+    read -r med min max n <<<"$(rows mthr 2="$1" | cut -f4 | bn_stats)"
+    if ((n > 1)); then echo "$(bn_sig "$med") [$(bn_sig "$min")-$(bn_sig "$max")]"; else bn_sig "$med"; fi
+}
+
+# milter_lat MODE P: the P-th percentile latency in ms over every timed message of MODE
+milter_lat() {
+    bn_milter_lat_ms "$1" | bn_pct "$2"
+}
+
+# verdict X OP LIMIT: "met" or "**missed**" for X OP LIMIT (OP: >= or <=); "not measured" if X is no number
+verdict() {
+    if [[ ! $1 =~ ^[-+]?[0-9]+(\.[0-9]+)?$ ]]; then
+        echo "not measured"
+    elif awk -v x="$1" -v y="$3" -v op="$2" 'BEGIN { exit !(op == ">=" ? x >= y : x <= y) }'; then
+        echo "met"
+    else
+        echo "**missed**"
+    fi
+}
+
+# stripop X: a cell like "> 2.10" or "< 0.5" as a plain number
+stripop() {
+    local x=${1#> }
+    echo "${x#< }"
+}
+
+# num N: N with thousands separators
+num() {
+    sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"
+}
+
+# bn_targets_table: the targets beside the measured values
+bn_targets_table() {
+    local w1ac w1ab keep cpu rss_max mthr mlat99 m_on m_off p99_on p99_off
+    w1ac=$(ratio_cell 1 a c)
+    w1ab=$(ratio_cell 1 a b)
+    keep=$(ratio "$(thr_med 4 a)" "$(thr_med 1 a)")
+    (($(thr_capped 4 a) > 0)) && keep="< $keep"
+    cpu=$(bn_calc "$(cost_field rrelay 3)" '%.2f')
+    rss_max=$(for m in m4k m1m m100m; do rss_kib "$m"; done | sort -n | tail -n 1)
+    echo "| target | measured | |"
+    echo "|---|---|---|"
+    echo "| workload 1: a/c >= 0.9 (rrelay vs the pipe(8) floor) | $w1ac | $(verdict "$(stripop "$w1ac")" ">=" 0.9) |"
+    echo "| workload 1: a/b >= 0.75 (rrelay vs smtp(8)) | $w1ab | $(verdict "$(stripop "$w1ab")" ">=" 0.75) |"
+    echo "| workload 4: (a) keeps >= 0.8 of its all-hosts-up rate (W4 a / W1 a) | $keep | $(verdict "$(stripop "$keep")" ">=" 0.8) |"
+    echo "| rrelay CPU <= 1 ms per 4 KB message (user+sys, direct runs) | ${cpu:--} ms | $(verdict "${cpu:--}" "<=" 1) |"
+    echo "| peak RSS <= 16 MiB at any message size (4 KB, 1 MB, 100 MB) | $(bn_calc "${rss_max:-0} / 1024" '%.1f') MiB | $(verdict "${rss_max:--}" "<=" 16384) |"
+    if [[ $(milter_status) == ok ]]; then
+        m_on=$(milter_thr on)
+        m_off=$(milter_thr off)
+        mthr=$(ratio "$m_on" "$m_off")
+        p99_on=$(milter_lat on 99)
+        p99_off=$(milter_lat off 99)
+        mlat99=$(bn_calc "$p99_on - $p99_off" '%+.2f')
+        echo "| milter: throughput >= 0.85 of the run without it | $mthr | $(verdict "$mthr" ">=" 0.85) |"
+        echo "| milter: p99 added latency <= 5 ms (warm DNS cache) | $mlat99 ms | $(verdict "$mlat99" "<=" 5) |"
+    else
+        echo "| milter: throughput >= 0.85 of the run without it | not measured: $(milter_status) | not measured |"
+        echo "| milter: p99 added latency <= 5 ms (warm DNS cache) | not measured | not measured |"
+    fi
+}
+
+# bn_throughput_table: workloads x configurations
+bn_throughput_table() {
+    local w desc
+    echo "| workload | (a) rrelay | (b) smtp(8) | (c) pipe floor | a/b | a/c |"
+    echo "|---|---|---|---|---|---|"
+    for w in 1 2 3 4; do
+        case $w in
+            1) desc="1: $(num "$W1_N") x 4 KB, 1 recipient" ;;
+            2) desc="2: $(num "$W2_N") x 100 KB" ;;
+            3) desc="3: $(num "$W3_N") x 4 KB, 10 recipients" ;;
+            4) desc="4: $(num "$W4_N") x 4 KB, first of the 3 hosts silent" ;;
+        esac
+        if [[ $w == 4 ]]; then
+            echo "| $desc | $(thr_cell 4 a) | $(thr_cell 4 b) | not run | $(ratio_cell 4 a b) | - |"
+        else
+            echo "| $desc | $(thr_cell "$w" a) | $(thr_cell "$w" b) | $(thr_cell "$w" c) | $(ratio_cell "$w" a b) | $(ratio_cell "$w" a c) |"
+        fi
+    done
+}
+
+# bn_cpu_table: CPU per message, from the cgroups
+bn_cpu_table() {
+    local w
+    echo "| workload | (a) rrelay | (b) smtp(8) | (c) pipe floor |"
+    echo "|---|---|---|---|"
+    for w in 1 2 3 4; do
+        echo "| $w | $(bn_sig "$(cpu_msg "$w" a)") ($(bn_sig "$(cpu_msg_pf "$w" a)")) | $(bn_sig "$(cpu_msg "$w" b)") ($(bn_sig "$(cpu_msg_pf "$w" b)")) | $(bn_sig "$(cpu_msg "$w" c)") ($(bn_sig "$(cpu_msg_pf "$w" c)")) |"
+    done
+}
+
+# bn_runs_table: every throughput run in the order it ran
+bn_runs_table() {
+    echo "| # | workload | config | msg/s | seconds | delivered | status | CPU ms/msg: Postfix side | upstreams | machine busy | others | first delivery s | longest stall s | connections to the silent host |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    rows thr | awk -F'\t' -v n="$NCPU" -v cg="${BN_CG:+1}" '{
+        d = $7
+        pf = up = busy = oth = "-"
+        if (cg) {
+            busy = sprintf("%.0f%%", 100 * $10 / 1e9 / $6 / n)
+            o = $10 - $11 - $12 - $13; if (o < 0) o = 0
+            oth = sprintf("%.0f%%", 100 * o / 1e9 / $6 / n)
+        }
+        if (cg && d > 0) { pf = sprintf("%.2f", $11 / d / 1e6); up = sprintf("%.2f", $12 / d / 1e6) }
+        cfg = ($3 == "a") ? "a rrelay" : ($3 == "b") ? "b smtp(8)" : "c floor"
+        printf "| %d | %s | %s | %.1f | %.2f | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+            NR, $2, cfg, $5, $6, $7, $8, $9, pf, up, busy, oth,
+            (($2 == 4) ? $14 : "-"), (($2 == 4) ? $15 : "-"), (($2 == 4) ? $16 : "-") }'
+}
+
+# bn_cost_table: the direct runs
+bn_cost_table() {
+    local t label
+    echo "| program (4 KB message, $(num "$COST_N") runs) | CPU ms/msg (user+sys) | wall ms/msg (mean) | wall p50 | wall p99 |"
+    echo "|---|---|---|---|---|"
+    for t in rrelay drain-libs drain; do
+        case $t in
+            rrelay) label="rrelay, relaying to an smtp-sink" ;;
+            drain-libs) label="drain-libs: reads stdin, linked like rrelay (libssl, libcrypto, libresolv)" ;;
+            drain) label="drain: reads stdin, libc only (the process floor)" ;;
+        esac
+        echo "| $label | $(cost_field "$t" 3) | $(cost_field "$t" 4) | $(cost_field "$t" 5) | $(cost_field "$t" 6) |"
+    done
+}
+
+# bn_rss_table: peak RSS per message size
+bn_rss_table() {
+    local m
+    echo "| message | bytes | peak RSS |"
+    echo "|---|---|---|"
+    for m in m4k m1m m100m; do
+        echo "| ${m#m} | $(num "$(rows rss 2="$m" | cut -f3)") | $(bn_calc "$(rss_kib "$m") / 1024" '%.1f') MiB ($(rss_kib "$m") KiB) |"
+    done
+}
+
+# bn_milter_table: with and without the milter
+bn_milter_table() {
+    local st
+    st=$(milter_status)
+    if [[ $st != ok ]]; then
+        echo "not measured: ${st:-rrelay-milter not available}"
+        return 0
+    fi
+    echo "| | msg/s (median [min-max]) | latency p50 ms | latency p99 ms | CPU ms/msg: Postfix | milter | dnsmasq | clients |"
+    echo "|---|---|---|---|---|---|---|---|"
+    echo "| without the milter | $(milter_thr_cell off) | $(milter_lat off 50) | $(milter_lat off 99) | $(milter_cpu off 5) | - | $(milter_cpu off 7) | $(milter_cpu off 8) |"
+    echo "| with rrelay-milter | $(milter_thr_cell on) | $(milter_lat on 50) | $(milter_lat on 99) | $(milter_cpu on 5) | $(milter_cpu on 6) | $(milter_cpu on 7) | $(milter_cpu on 8) |"
+    echo "| ratio / added | $(ratio "$(milter_thr on)" "$(milter_thr off)") | $(bn_calc "$(milter_lat on 50) - $(milter_lat off 50)" '%+.2f') | $(bn_calc "$(milter_lat on 99) - $(milter_lat off 99)" '%+.2f') | | | | |"
+    echo
+    echo "Latencies: $(num "$(bn_milter_lat_ms on | wc -l)") messages each way, one at a time, alternating between"
+    echo "the two smtpd ports. CPU: median over the throughput runs, from cgroup accounting."
+}
+
+# milter_cpu MODE FIELD: median CPU ms per message of one part (5 Postfix, 6 milter, 7 dnsmasq, 8 clients)
+milter_cpu() {
+    [[ -n $BN_CG ]] || {
+        echo "-"
+        return 0
+    }
+    bn_sig "$(rows mthr 2="$1" | cut -f"$2" | bn_stats | awk '{ print (($4 == 0) ? "-" : $1) }')"
+}
+
+# bn_where_perf: rrelay's profile, as shares of the samples taken in rrelay processes
+bn_where_perf() {
+    local total
+    total=$(awk '{ t += $1 } END { print t }' "$BN_W/perf.dso")
+    echo "perf over $(num "$PROFILE_N") direct runs (software clock, call graphs). Share of the"
+    echo "samples taken in rrelay processes, by object:"
+    echo
+    echo '```'
+    awk -v t="$total" '{ printf "%5.1f%%  %s\n", 100 * $1 / t, $3 }' "$BN_W/perf.dso" | sort -rn | head -n 8
+    echo '```'
+    echo
+    echo "Inclusive shares of some entry points (they overlap: page faults happen in"
+    echo "the dynamic linker, for instance):"
+    echo
+    echo "| where | share |"
+    echo "|---|---|"
+    awk -v t="$total" '
+        BEGIN {
+            n = split("_dl_start_user exc_page_fault __x64_sys_execve __x64_sys_openat vfs_tmpfile " \
+                      "__libc_connect __x64_sys_sendto __x64_sys_flock do_exit", order, " ")
+            d["_dl_start_user"] = "dynamic linking before main() (ld.so: libssl, libcrypto)"
+            d["exc_page_fault"] = "page faults (all)"
+            d["__x64_sys_execve"] = "execve"
+            d["__x64_sys_openat"] = "opening files (kernel)"
+            d["vfs_tmpfile"] = "of which: creating the O_TMPFILE spool file"
+            d["__libc_connect"] = "connect() to the upstream"
+            d["__x64_sys_sendto"] = "sending on the socket (kernel)"
+            d["__x64_sys_flock"] = "flock() on the state file"
+            d["do_exit"] = "process exit"
+        }
+        { s = $NF; if (!(s in v)) v[s] = $1 + 0 }
+        END { for (i = 1; i <= n; i++) if (order[i] in v)
+                  printf "| %s (%s) | %.1f%% |\n", d[order[i]], order[i], 100 * v[order[i]] / t }' "$BN_W/perf.children"
+    awk -v t="$total" '$3 == "rrelay" { printf "| rrelay'"'"'s own code (self, in the rrelay binary) | %.1f%% |\n", 100 * $1 / t }' "$BN_W/perf.dso"
+    echo
+    echo "Hottest symbols (self):"
+    echo
+    echo '```'
+    awk -v t="$total" '{ printf "%5.1f%%  %-22s %s %s\n", 100 * $1 / t, $3, $4, $5 }' "$BN_W/perf.sym" | head -n 12
+    echo '```'
+}
+
+# bn_where: where the time goes, for the targets missed (numbers from this run)
+bn_where() {
+    local cpu dl d own a_pf c_pf b_pf a_all b_all c_all w4first w4stall w4conns
+    cpu=$(cost_field rrelay 3)
+    dl=$(cost_field drain-libs 3)
+    d=$(cost_field drain 3)
+    own=$(bn_calc "$cpu - $dl" '%.2f')
+    echo "### rrelay's CPU per message"
+    echo
+    echo "rrelay used $cpu ms of CPU per 4 KB message. A process that only reads"
+    echo "the message costs $d ms (drain); linked against the same libraries as rrelay"
+    echo "(libssl, libcrypto, libresolv) it costs $dl ms (drain-libs). So starting a"
+    echo "process and loading those libraries is $dl of the $cpu ms, and rrelay's own"
+    echo "work (configuration, spool file, state file, SMTP session, log) is about $own ms."
+    echo
+    if ((PERF_OK)); then
+        bn_where_perf
+    else
+        echo "perf was not available here, so there is no profile."
+    fi
+    echo
+    a_all=$(cpu_msg 1 a)
+    b_all=$(cpu_msg 1 b)
+    c_all=$(cpu_msg 1 c)
+    a_pf=$(cpu_msg_pf 1 a)
+    b_pf=$(cpu_msg_pf 1 b)
+    c_pf=$(cpu_msg_pf 1 c)
+    echo "### Workload 1: rrelay against the floor and smtp(8)"
+    echo
+    if [[ -n $BN_CG ]]; then
+        echo "CPU per message, everything Postfix ran (qmgr, pipe(8) or smtp(8), the transport,"
+        echo "cleanup/bounce/postlogd) and, after +, the upstream smtp-sinks: (a) $(bn_sig "$a_pf") + $(bn_calc "$a_all - $a_pf" '%.2f') ms,"
+        echo "(b) $(bn_sig "$b_pf") + $(bn_calc "$b_all - $b_pf" '%.2f') ms, (c) $(bn_sig "$c_pf") ms (nothing goes upstream)."
+        echo "The Postfix side of (a) costs $(bn_calc "$a_pf - $c_pf" '%.2f') ms more than the floor per"
+        echo "message; the direct runs put rrelay at $cpu ms and drain at $d ms, a difference of"
+        echo "$(bn_calc "$cpu - $d" '%.2f') ms. On $NCPU cores, that CPU alone caps (a) at about"
+        echo "$(bn_calc "$NCPU * 1000 / $a_all" '%.0f') msg/s and (c) at $(bn_calc "$NCPU * 1000 / $c_all" '%.0f') msg/s"
+        echo "(measured: $(bn_sig "$(thr_med 1 a)") and $(bn_sig "$(thr_med 1 c)")): throughput here is"
+        echo "CPU-bound, so a/c is about the ratio of CPU per message. smtp(8) keeps its"
+        echo "connections and processes, and costs $(bn_sig "$b_all") ms per message in all."
+    else
+        echo "No cgroup CPU accounting on this machine: see the direct-run costs above."
+    fi
+    echo
+    echo "### Workload 4: one silent host"
+    echo
+    w4first=$(rows thr 2=4 3=a | cut -f14 | bn_stats | awk '{ print $1 }')
+    w4stall=$(rows thr 2=4 3=a | cut -f15 | bn_stats | awk '{ print $1 }')
+    w4conns=$(rows thr 2=4 3=a | cut -f16 | bn_stats | awk '{ print $1 }')
+    echo "With rrelay (a), the first deliveries came within $w4first s, and then the"
+    echo "longest time without a single delivery was $w4stall s (medians of the runs,"
+    echo "sampled once a second; rrelay's command_timeout here: ${W4_RRELAY_OPTS[*]:-60s, the default})."
+    echo "The silent host got $w4conns connections per run (median): as many as pipe(8) runs"
+    echo "rrelay processes at once (rrelay_destination_concurrency_limit, default 20)."
+    echo "rrelay marks a host down only after a connection to it has failed, and the"
+    echo "round-robin cursor hands the silent host every third message. So within the"
+    echo "first moments every pipe(8) slot holds an rrelay waiting for that host's"
+    echo "greeting, and nothing is delivered until the first of them times out and marks"
+    echo "it down; then the queue drains at full speed. That wait is a fixed cost per"
+    echo "incident: N / (stall + N / W1 rate) = $(num "$W4_N") / ($w4stall + $(num "$W4_N") / $(bn_sig "$(thr_med 1 a)"))"
+    echo "= $(bn_sig "$(bn_calc "$W4_N / ($w4stall + $W4_N / $(thr_med 1 a))")") msg/s predicted, $(bn_sig "$(thr_med 4 a)") measured."
+    echo
+    echo "smtp(8) (b) tries the list in order, so each delivery first waits for the silent"
+    echo "first host's greeting (smtp_helo_timeout, ${W4_SMTP_HELO:-300s, the default}) before it moves to"
+    echo "the second host; a run stops waiting at its cap (${W4_CAP_B} s) with what was"
+    echo "delivered by then. With the silent host second or third in the list, smtp(8)"
+    echo "never contacts it and runs as in workload 1."
+}
+
+# bn_where_milter: the milter's cost, from the cgroups and (when a target was missed) perf
+bn_where_milter() {
+    local p
+    [[ $(milter_status) == ok ]] || return 0
+    echo "### Milter"
+    echo
+    if [[ -n $BN_CG ]]; then
+        echo "CPU per message with the milter, against without it: Postfix's processes"
+        echo "(smtpd, cleanup, ...) $(milter_cpu on 5) ms against $(milter_cpu off 5) ms, the milter $(milter_cpu on 6) ms,"
+        echo "dnsmasq $(milter_cpu on 7) ms against $(milter_cpu off 7) ms. smtpd talks to the milter over a unix"
+        echo "socket at every stage the milter asks for (filter/callbacks.c: connect, HELO,"
+        echo "MAIL FROM, each header field, end of message) and waits for each answer; the"
+        echo "milter asks dnsmasq for the SPF records of the HELO name and the sender's domain."
+    fi
+    p=$(rows mperf | cut -f2 | tail -n 1)
+    if [[ -z $p ]]; then
+        echo
+        if [[ $QUICK == 1 ]]; then
+            echo "QUICK=1 takes no milter profile."
+        else
+            echo "No milter target was missed, so there is no profile."
+        fi
+        return 0
+    fi
+    echo
+    echo "perf on the milter process during one more run with it, by object:"
+    echo
+    echo '```'
+    sed 's/^ *//' "$p.dso"
+    echo '```'
+    echo
+    echo "Hottest symbols (self):"
+    echo
+    echo '```'
+    sed 's/^ *//' "$p.sym"
+    echo '```'
+    echo
+    echo "Inclusive (children) shares, top entries. A key to the kernel symbols:"
+    echo "finish_task_switch and schedule are context switches; poll, read and writev"
+    echo "carry the milter protocol on the socket; clone3 is libmilter starting a thread"
+    echo "for each SMTP connection; futex is locking between those threads."
+    echo
+    echo '```'
+    sed 's/^ *//' "$p.children" | head -n 25
+    echo '```'
+}
+
+# bn_machine: the machine table
+bn_machine() {
+    local cpu commit dirty
+    cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+    if grep -q '^flags.* hypervisor' /proc/cpuinfo; then cpu+=" (virtual machine)"; fi
+    commit=$(git -C "$BN_REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    dirty=$(git -C "$BN_REPO" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
+    echo "| | |"
+    echo "|---|---|"
+    echo "| CPU | ${cpu:-unknown} |"
+    echo "| cores | $NCPU |"
+    echo "| memory | $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
+    echo "| kernel | $(uname -r) |"
+    echo "| system | $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") |"
+    echo "| Postfix | $(postconf -d -h mail_version 2>/dev/null) |"
+    echo "| rrelay | commit $commit${dirty:+ with uncommitted changes} ($RRELAY) |"
+    echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+    echo "| bench run time | $(printf '%.0f' "$BN_ELAPSED") s$([[ $QUICK == 1 ]] && echo ' (QUICK=1)') |"
+    echo "| load average | $LOAD_START at the start, $LOAD_END at the end |"
+    echo "| other processes | $(others_pct)% of the machine's CPU during the relay runs (median; from cgroup accounting) |"
+}
+
+# bn_report: the results file
+bn_report() {
+    echo "# rrelay benchmark results"
+    echo
+    echo "Written by \`bench/run\` (\`make bench\`); see [bench/README.md](../README.md) for the method."
+    if [[ $QUICK == 1 ]]; then
+        echo
+        echo "**QUICK=1: a smoke run, not a measurement.** Small N ($W1_N/$W2_N/$W3_N/$W4_N), $RUNS run(s)"
+        echo "per configuration, $COST_N direct runs, and workload 4 with scaled-down timeouts"
+        echo "(rrelay command_timeout 5 s, smtp(8) smtp_helo_timeout 25 s, the 1:5 ratio of the defaults)."
+    fi
+    echo "The machine is shared and noisy: compare the ratios, which are taken in the same"
+    echo "run, not the absolute numbers."
+    echo
+    echo "## Machine"
+    echo
+    bn_machine
+    echo
+    echo "## Targets"
+    echo
+    bn_targets_table
+    echo
+    echo "## Relay throughput (msg/s)"
+    echo
+    echo "Median of $RUNS run(s) per configuration, [min-max]; runs alternate between the"
+    echo "configurations, in rotating order. Ratios are of the medians. A run releases N held"
+    echo "messages (\`postsuper -H ALL\`, \`postqueue -f\`) and ends when the queue is empty;"
+    echo "every message is checked in the maillog as sent through the expected transport."
+    echo
+    bn_throughput_table
+    echo
+    echo "CPU ms per message, median: everything (in brackets: the Postfix side only, without"
+    echo "the upstream smtp-sinks). From cgroup CPU accounting, so other tenants don't count."
+    echo
+    bn_cpu_table
+    echo
+    echo "<details><summary>Every run</summary>"
+    echo
+    bn_runs_table
+    echo
+    echo "\"machine busy\" is all CPU used on the machine during the run, as a share of"
+    echo "$NCPU cores; \"others\" is the part not used by this benchmark."
+    echo
+    echo "</details>"
+    echo
+    echo "## Cost of one delivery"
+    echo
+    echo "Each program run $(num "$COST_N") times in a row as user rrelay, with pipe(8)'s environment;"
+    echo "CPU from getrusage of the children (bash \`times\`), wall time per run from the clock."
+    echo
+    bn_cost_table
+    echo
+    bn_rss_table
+    echo
+    echo "## Milter"
+    echo
+    bn_milter_table
+    echo
+    echo "## Where the time goes"
+    echo
+    bn_where
+    echo
+    bn_where_milter
+}
+
+# bn_report_console: the tables, for the terminal
+bn_report_console() {
+    echo
+    echo "== rrelay bench$([[ $QUICK == 1 ]] && echo ' (QUICK=1: small N, 1 run each, scaled timeouts; a smoke run)')"
+    echo "   $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $NCPU cores, kernel $(uname -r); other processes used $(others_pct)% of the CPU"
+    echo
+    echo "== relay throughput, msg/s (median [min-max] of $RUNS)"
+    bn_throughput_table
+    echo
+    echo "== CPU ms per message (Postfix side in brackets)"
+    bn_cpu_table
+    echo
+    echo "== cost of one delivery"
+    bn_cost_table
+    bn_rss_table
+    echo
+    echo "== milter"
+    bn_milter_table
+    echo
+    echo "== targets"
+    bn_targets_table
+}
