@@ -19,7 +19,7 @@ ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARN     += -Wno-format-truncation
 endif
 CPPFLAGS += -D_GNU_SOURCE -Icommon
-LDLIBS    = -lssl -lcrypto -lresolv
+LDLIBS    = -lresolv -ldl
 PREFIX   ?= /usr/local
 LIBEXEC   = $(PREFIX)/libexec/rrelay
 SBINDIR   = $(PREFIX)/sbin

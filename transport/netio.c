@@ -49,9 +49,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 
 #include "netio.h"
+#include "ossl.h"
 
 /* netio_now_ms - monotonic milliseconds */
 

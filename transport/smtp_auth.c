@@ -26,10 +26,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "smtp_auth.h"
+#include "ossl.h"
 
 /* offers - the space-separated list holds the mechanism */
 
@@ -74,7 +73,10 @@ const char *auth_choose(const char *offered, const char *wanted)
 
 int     auth_base64(const void *data, size_t len, char *out, size_t outlen)
 {
-    if (outlen < 4 * ((len + 2) / 3) + 1 || len > 4096)
+    char    why[256];
+
+    if (outlen < 4 * ((len + 2) / 3) + 1 || len > 4096
+	|| ossl_load(why, sizeof(why)) < 0)
 	return (-1);
     (void) EVP_EncodeBlock((unsigned char *) out, data, (int) len);
     return (0);
@@ -97,6 +99,6 @@ int     auth_plain(const char *user, const char *pass, char *out,
     buf[1 + ulen] = 0;
     memcpy(buf + 2 + ulen, pass, plen);
     status = auth_base64(buf, ulen + plen + 2, out, outlen);
-    OPENSSL_cleanse(buf, sizeof(buf));
+    explicit_bzero(buf, sizeof(buf));
     return (status);
 }

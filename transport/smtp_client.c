@@ -62,7 +62,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 
 #include "log.h"
 #include "address.h"
@@ -299,7 +298,7 @@ static int queue_cmd(struct session *s, const char *fmt, const char *a,
 	memcpy(s->cmd + s->cmdlen, line, (size_t) len);
 	s->cmdlen += (size_t) len;
     }
-    OPENSSL_cleanse(line, sizeof(line));	/* it may have held credentials */
+    explicit_bzero(line, sizeof(line));	/* it may have held credentials */
     return (len < 0 ? -1 : 0);
 }
 
@@ -458,7 +457,7 @@ static int auth_send(struct session *s, const char *fmt, const char *arg,
 {
     int     status = command(s, fmt, arg, reply);
 
-    OPENSSL_cleanse(s->cmd, sizeof(s->cmd));
+    explicit_bzero(s->cmd, sizeof(s->cmd));
     if (status < 0)
 	return (-1);
     if (reply->code != want) {
@@ -501,7 +500,7 @@ static void step_auth(struct session *s)
 			      sizeof(b64)) == 0) {
 	(void) auth_send(s, "%s\r\n", b64, 235, &reply);
     }
-    OPENSSL_cleanse(b64, sizeof(b64));
+    explicit_bzero(b64, sizeof(b64));
     if (s->state != S_AUTH)
 	return;
     if (reply.code != 235) {

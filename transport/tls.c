@@ -43,10 +43,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 #include "tls.h"
+#include "ossl.h"
 
 static SSL_CTX *tls_ctx;
 
@@ -163,7 +161,8 @@ static int tls_context(const struct rrconfig *conf, char *err, size_t errlen)
 {
     if (tls_ctx)
 	return (0);
-    if (tls_check_config(conf, err, errlen) < 0)
+    if (tls_check_config(conf, err, errlen) < 0
+	|| ossl_load(err, errlen) < 0)
 	return (-1);
     if ((tls_ctx = SSL_CTX_new(TLS_client_method())) == 0) {
 	snprintf(err, errlen, "SSL_CTX_new: %s", ssl_reason());

@@ -48,7 +48,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 
 #include "config.h"
 #include "tlspolicy.h"
@@ -226,7 +225,7 @@ static int load_lines(const char *path, int private, void *entries,
     status = 0;
 
 out:
-    OPENSSL_cleanse(line, sizeof(line));
+    explicit_bzero(line, sizeof(line));
     fclose(fp);
     return (status);
 }
@@ -293,5 +292,5 @@ const struct auth_entry *authfile_find(const struct auth_table *table,
 
 void    authfile_wipe(struct auth_table *table)
 {
-    OPENSSL_cleanse(table, sizeof(*table));
+    explicit_bzero(table, sizeof(*table));
 }

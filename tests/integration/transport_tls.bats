@@ -546,3 +546,37 @@ only_authfail_deferred() {
         rr_eq "$level: MAIL FROM" 0 "$(grep -c '^C: MAIL' "$RR_T/inject/inj$level/log")"
     done
 }
+
+# ld_loads QID DEST ARG...: deliver with the dynamic linker's trace on; print the libssl lines of the trace
+ld_loads() {
+    local qid=$1 dest=$2
+    shift 2
+    printf 'Subject: %s\n\nbody\n' "$qid" >"$RR_T/msg.$qid"
+    mkdir -m 0777 "$RR_T/ld.$qid"
+    rr_as_rrelay env LD_DEBUG=files "LD_DEBUG_OUTPUT=$RR_T/ld.$qid/trace" "$RRELAY" \
+        -o "state_directory=$RR_T/state" -o "log=$RR_T/rrelay.log" \
+        -o "tls_ca_file=$RR_TLS_DIR/ca.pem" "$@" \
+        -q "$qid" -f s@sender.test -n "$dest" -- "$qid@example.org" <"$RR_T/msg.$qid" >"$RR_T/out.$qid" 2>&1 || {
+        cat "$RR_T/out.$qid" >&2
+        return 1
+    }
+    [[ -n $(cat "$RR_T/ld.$qid"/trace.* 2>/dev/null) ]] || {
+        echo "no trace from the dynamic linker" >&2
+        return 1
+    }
+    cat "$RR_T/ld.$qid"/trace.* | grep 'libssl\.so' || true
+}
+
+@test "OpenSSL is loaded only when a connection starts TLS, not for plaintext deliveries" {
+    rr_sink_start nostarttls
+    run -0 ld_loads Qldplain "$(rr_relayhost "$(rr_sink_port nostarttls)")" -o tls_security_level=may
+    echo "plaintext: $output"
+    [[ -z $output ]]
+    rr_eq "plaintext: sent" 1 "$(rr_tls_log_count Qldplain 'status=sent')"
+    rr_tls_up_init final
+    rr_tls_up_start
+    run -0 ld_loads Qldtls "$(rr_tls_dest good)" -o tls_security_level=verify
+    echo "TLS: $output"
+    [[ $output == *"file=libssl.so."*"dynamically loaded by"* ]]
+    rr_eq "TLS: sent, verified" 1 "$(rr_tls_log_count Qldtls "$TLS_RE verified, status=sent")"
+}
