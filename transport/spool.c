@@ -13,12 +13,15 @@
  *	void	spool_close(spool)
  * DESCRIPTION
  *	spool_read() copies the whole message from in_fd (pipe(8)'s
- *	stdin) into a file in dir that has no name (O_TMPFILE, or a
- *	mkstemp() file unlinked at once), so that a failover can send it
- *	again to the next host and nothing is left behind when the
- *	process dies. It copies in fixed 64 KB blocks, so memory stays
- *	flat whatever the message size. On the way it counts the bytes
- *	and lines and notes 8-bit content, for SIZE= and BODY=8BITMIME.
+ *	stdin) into a file that has no name, so that a failover can send
+ *	it again to the next host and nothing is left behind when the
+ *	process dies. Up to SPOOL_MEMORY_MAX bytes, the file is a memfd
+ *	(memory; creating an inode on disk cost more than the rest of a
+ *	small delivery). A longer message moves to a file in dir
+ *	(O_TMPFILE, or a mkstemp() file unlinked at once) and continues
+ *	there. It copies in fixed 64 KB blocks, so memory stays flat
+ *	whatever the message size. On the way it counts the bytes and
+ *	lines and notes 8-bit content, for SIZE= and BODY=8BITMIME.
  *
  *	spool_wire_estimate() is the size on the wire: one CR per line
  *	is added. Dot-stuffing and folding add a little more; RFC 1870
@@ -33,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -104,6 +109,33 @@ static void scan(struct spool *spool, const char *buf, size_t len)
 	    }
 }
 
+/* spool_to_disk - move the memory spool's bytes to a file in dir */
+
+static int spool_to_disk(struct spool *spool, const char *dir, char *why,
+			         size_t whylen)
+{
+    int     fd;
+    off_t   off = 0;
+    ssize_t n = 0;
+
+    if ((fd = spool_create(dir, why, whylen)) < 0)
+	return (-1);
+    while (off < spool->size
+	   && ((n = sendfile(fd, spool->fd, &off, (size_t) (spool->size - off)))
+	       > 0 || (n < 0 && errno == EINTR)))
+	 /* void */ ;
+    if (off < spool->size || lseek(fd, off, SEEK_SET) < 0) {
+	snprintf(why, whylen, "write spool file in %s: %s", dir,
+		 n == 0 ? "short copy" : strerror(errno));
+	(void) close(fd);
+	return (-1);
+    }
+    (void) close(spool->fd);
+    spool->fd = fd;
+    spool->on_disk = 1;
+    return (0);
+}
+
 /* spool_read - copy stdin into an anonymous file */
 
 int     spool_read(struct spool *spool, int in_fd, const char *dir,
@@ -113,8 +145,11 @@ int     spool_read(struct spool *spool, int in_fd, const char *dir,
     ssize_t n;
 
     memset(spool, 0, sizeof(*spool));
-    if ((spool->fd = spool_create(dir, why, whylen)) < 0)
-	return (-1);
+    if ((spool->fd = memfd_create("rrelay-spool", MFD_CLOEXEC)) < 0) {
+	if ((spool->fd = spool_create(dir, why, whylen)) < 0)
+	    return (-1);
+	spool->on_disk = 1;
+    }
     for (;;) {
 	n = read(in_fd, buf, sizeof(buf));
 	if (n < 0 && errno == EINTR)
@@ -125,9 +160,12 @@ int     spool_read(struct spool *spool, int in_fd, const char *dir,
 	}
 	if (n == 0)
 	    break;
+	if (!spool->on_disk && spool->size + n > SPOOL_MEMORY_MAX
+	    && spool_to_disk(spool, dir, why, whylen) < 0)
+	    goto fail;
 	if (write_all(spool->fd, buf, (size_t) n) < 0) {
-	    snprintf(why, whylen, "write spool file in %s: %s", dir,
-		     strerror(errno));
+	    snprintf(why, whylen, "write spool file in %s: %s",
+		     spool->on_disk ? dir : "memory", strerror(errno));
 	    goto fail;
 	}
 	spool->size += n;

@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define SPOOL_MEMORY_MAX	(1024 * 1024)	/* longer messages go to disk */
+
 struct spool {
-    int     fd;				/* unlinked temp file */
+    int     fd;				/* memfd, or unlinked temp file */
+    int     on_disk;			/* fd is a file in the state directory */
     off_t   size;			/* bytes as queued */
     off_t   lines;			/* LF count */
     int     eightbit;			/* has bytes with the high bit set */
