@@ -108,12 +108,12 @@ static void finish(const struct outcome *outcome)
 
 /* defer_now - trouble of our own: defer with a 4.X.Y text */
 
-static void defer_now(const char *dsn, const char *why)
+static void defer_now(const char *queue_id, const char *dsn, const char *why)
 {
     struct outcome outcome;
 
     outcome_defer(&outcome, dsn, "%s", why);
-    log_error("%s", outcome.text);
+    log_error("%s: %s", queue_id, outcome.text);
     finish(&outcome);
 }
 
@@ -227,11 +227,11 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     char    why[1024];
 
     if (hostlist_parse(args->destinations, &list, why, sizeof(why)) < 0)
-	defer_now("4.3.5", why);
+	defer_now(args->queue_id, "4.3.5", why);
     if (spool_read(&spool, 0, conf->state_directory, why, sizeof(why)) < 0)
-	defer_now("4.3.0", why);
+	defer_now(args->queue_id, "4.3.0", why);
     if ((rcpts = calloc((size_t) args->nrcpt, sizeof(*rcpts))) == 0)
-	defer_now("4.3.0", "out of memory");
+	defer_now(args->queue_id, "4.3.0", "out of memory");
     check_addresses(args, rcpts);
     memset(&req, 0, sizeof(req));
     req.conf = conf;
@@ -308,18 +308,18 @@ int     main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_hold(1);
     if (parse_args(argc, argv, &args, err, sizeof(err)) < 0)
-	defer_now("4.3.5", err);
+	defer_now(args.queue_id, "4.3.5", err);
     if (load_config(&args, &conf, err, sizeof(err)) < 0)
-	defer_now("4.3.5", err);
+	defer_now(args.queue_id, "4.3.5", err);
     signal(SIGALRM, backstop);
     alarm((unsigned) (conf.deadline + BACKSTOP));
     if (args.sender == 0)
-	defer_now("4.3.5", "no -f SENDER given (use -f '' for the null "
-		  "sender)");
+	defer_now(args.queue_id, "4.3.5", "no -f SENDER given (use -f '' "
+		  "for the null sender)");
     if (args.destinations == 0)
-	defer_now("4.3.5", "no -n DESTINATIONS given");
+	defer_now(args.queue_id, "4.3.5", "no -n DESTINATIONS given");
     if (args.nrcpt == 0)
-	defer_now("4.3.0", "no recipients given");
+	defer_now(args.queue_id, "4.3.0", "no recipients given");
     deliver(&args, &conf, start_ms);
     return (EXIT_DEFER);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# transport_misc.bats - mixed recipient outcomes, corrupt state, CR/LF injection
+# transport_misc.bats - mixed recipient outcomes, corrupt state, a full disk, CR/LF injection
 
 bats_require_minimum_version 1.5.0
 load lib
@@ -10,6 +10,9 @@ setup() {
 }
 
 teardown() {
+    if [[ -n ${RR_T:-} ]] && mountpoint -q "$RR_T/state" 2>/dev/null; then
+        umount "$RR_T/state"
+    fi
     rr_teardown
 }
 
@@ -83,6 +86,32 @@ SENT='relay=rrelay, .*status=sent'
     for s in s1 s2 s3; do
         [[ $output == *"[127.0.0.1]:$(rr_sink_port "$s")"* ]]
     done
+}
+
+@test "a full disk: small messages still go out, a big one is deferred (4.3.0) and sent once there is room" {
+    rr_sink_start s1
+    rr_postfix_init "$(rr_relayhost "$(rr_sink_port s1)")"
+    # the state directory on an 8 MB tmpfs of its own, filled up
+    mount -t tmpfs -o "size=8m,mode=0700,uid=$(id -u "$RR_USER")" rrelay-test-full "$RR_T/state"
+    dd if=/dev/zero of="$RR_T/state/fill" bs=64k 2>/dev/null || true
+    rr_eq "free bytes" 0 "$(df --output=avail -B1 "$RR_T/state" | tail -n 1 | tr -d ' ')"
+    rr_postfix_start
+    rr_smtp_inject 3
+    # larger than the memory spool (1 MB), so it needs the disk
+    smtp-source -m 1 -l 3000000 -M client.rrelay.test -f sender@sender.test \
+        -t big@example.org "$RR_HOST:$(rr_smtpd_port)"
+    rr_wait_maillog 3 "$SENT" 60
+    rr_wait_maillog 1 'to=<big@example\.org>, relay=rrelay, .*dsn=4\.3\.0, status=deferred \(write spool file in .*: No space left on device' 60
+    rr_eq "logged with the queue id" 1 "$(rr_log_count 'rrelay\[[0-9]+\]: error: [0-9A-F]+: 4\.3\.0 write spool file in .*: No space left on device')"
+    rr_eq "small messages at the sink" 3 "$(rr_sink_count s1)"
+    rr_eq "bounced" 0 "$(rr_maillog_count 'status=bounced')"
+    rr_ge "state file warnings" 1 "$(rr_log_count 'warning: state file .*No space left on device')"
+    rm -f "$RR_T/state/fill"
+    rr_flush
+    rr_wait_maillog 1 'to=<big@example\.org>, relay=rrelay, .*status=sent' 60
+    rr_wait_queue_empty 30
+    rr_eq "messages at the sink" 4 "$(rr_sink_count s1)"
+    rr_eq "bounced" 0 "$(rr_maillog_count 'status=bounced')"
 }
 
 @test "CR/LF in sender or recipients never reaches the upstream as a command" {
