@@ -20,6 +20,13 @@
  *	the earlier of that state's timeout and the run's overall
  *	deadline, so no wait can outlast either.
  *
+ *	A caller may set a watch: io->watch_at (a time on the same clock)
+ *	and io->watch(io->watch_ctx). When a wait is still going on at
+ *	watch_at, watch() is called once; if it returns nonzero the wait
+ *	ends at once with NETIO_GIVEUP. The watch ends when the first
+ *	bytes arrive from the peer. rrelay uses it to hand a message
+ *	to another host when this one is slow to greet (relay.c).
+ *
  *	netio_connect() sets TCP_NODELAY: SMTP writes a command and waits
  *	for the reply, the pattern where Nagle's algorithm meets delayed
  *	ACK and stalls each round trip for tens of milliseconds.
@@ -36,7 +43,8 @@
  *	become polls with the same deadlines as plain I/O.
  * DIAGNOSTICS
  *	NETIO_OK, or NETIO_TIMEOUT, NETIO_EOF, NETIO_ERROR (errno set),
- *	NETIO_TOOLONG (a line longer than size - 1).
+ *	NETIO_TOOLONG (a line longer than size - 1), NETIO_GIVEUP (the
+ *	watch said to stop).
  *--*/
 
 #include <errno.h>
@@ -63,22 +71,30 @@ long long netio_now_ms(void)
     return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* wait_fd - poll for events until the deadline */
+/* wait_fd - poll for events until the deadline; consult the watch */
 
-static int wait_fd(int fd, short events, long long deadline)
+static int wait_fd(struct netio *io, int fd, short events, long long deadline)
 {
     struct pollfd pfd;
     long long left;
+    long long now;
     int     n;
 
     for (;;) {
-	left = deadline - netio_now_ms();
-	if (left <= 0)
+	now = netio_now_ms();
+	if (io->watch_at && now >= io->watch_at) {
+	    io->watch_at = 0;
+	    if (io->watch(io->watch_ctx))
+		return (NETIO_GIVEUP);
+	}
+	left = (io->watch_at && io->watch_at < deadline ? io->watch_at :
+		deadline) - now;
+	if (now >= deadline)
 	    return (NETIO_TIMEOUT);
 	pfd.fd = fd;
 	pfd.events = events;
 	pfd.revents = 0;
-	n = poll(&pfd, 1, left > 60000 ? 60000 : (int) left);
+	n = poll(&pfd, 1, left > 60000 ? 60000 : left < 0 ? 0 : (int) left);
 	if (n > 0)
 	    return (NETIO_OK);
 	if (n < 0 && errno != EINTR)
@@ -111,8 +127,9 @@ int     netio_connect(struct netio *io, const struct sockaddr *sa,
 	    *err = errno;
 	    goto fail;
 	}
-	if ((status = wait_fd(fd, POLLOUT, deadline)) != NETIO_OK) {
-	    *err = status == NETIO_TIMEOUT ? ETIMEDOUT : errno;
+	if ((status = wait_fd(io, fd, POLLOUT, deadline)) != NETIO_OK) {
+	    *err = status == NETIO_TIMEOUT ? ETIMEDOUT :
+		status == NETIO_GIVEUP ? ECANCELED : errno;
 	    goto fail;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &errlen) < 0)
@@ -125,7 +142,8 @@ int     netio_connect(struct netio *io, const struct sockaddr *sa,
 
 fail:
     (void) close(fd);
-    return (*err == ETIMEDOUT ? NETIO_TIMEOUT : NETIO_ERROR);
+    return (*err == ETIMEDOUT ? NETIO_TIMEOUT :
+	    *err == ECANCELED ? NETIO_GIVEUP : NETIO_ERROR);
 }
 
 /* ssl_wait - poll for what OpenSSL asked for; NETIO_OK to retry */
@@ -134,9 +152,9 @@ static int ssl_wait(struct netio *io, int ret, long long deadline)
 {
     switch (SSL_get_error(io->ssl, ret)) {
     case SSL_ERROR_WANT_READ:
-	return (wait_fd(io->fd, POLLIN, deadline));
+	return (wait_fd(io, io->fd, POLLIN, deadline));
     case SSL_ERROR_WANT_WRITE:
-	return (wait_fd(io->fd, POLLOUT, deadline));
+	return (wait_fd(io, io->fd, POLLOUT, deadline));
     case SSL_ERROR_ZERO_RETURN:
 	return (NETIO_EOF);
     case SSL_ERROR_SYSCALL:
@@ -189,7 +207,7 @@ int     netio_write(struct netio *io, const char *buf, size_t len,
 	if (n < 0 && errno == EINTR)
 	    continue;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-	    if ((status = wait_fd(io->fd, POLLOUT, deadline)) != NETIO_OK)
+	    if ((status = wait_fd(io, io->fd, POLLOUT, deadline)) != NETIO_OK)
 		return (status);
 	    continue;
 	}
@@ -223,6 +241,7 @@ static int fill(struct netio *io, long long deadline)
     for (;;) {
 	n = recv(io->fd, io->buf + io->end, sizeof(io->buf) - io->end, 0);
 	if (n > 0) {
+	    io->watch_at = 0;			/* the peer is talking */
 	    io->end += (size_t) n;
 	    return (NETIO_OK);
 	}
@@ -232,7 +251,7 @@ static int fill(struct netio *io, long long deadline)
 	    continue;
 	if (errno != EAGAIN && errno != EWOULDBLOCK)
 	    return (errno == ECONNRESET ? NETIO_EOF : NETIO_ERROR);
-	if ((status = wait_fd(io->fd, POLLIN, deadline)) != NETIO_OK)
+	if ((status = wait_fd(io, io->fd, POLLIN, deadline)) != NETIO_OK)
 	    return (status);
     }
 }

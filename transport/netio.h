@@ -13,13 +13,16 @@
 struct netio {
     int     fd;
     SSL    *ssl;			/* non-null once TLS is up */
+    long long watch_at;			/* 0, or when to call watch() once */
+    int     (*watch) (void *);		/* nonzero: stop waiting now */
+    void   *watch_ctx;
     size_t  start;			/* unread bytes: buf[start..end) */
     size_t  end;
     char    buf[NETIO_BUF];
 };
 
 enum netio_status { NETIO_OK = 0, NETIO_TIMEOUT = -1, NETIO_EOF = -2,
-NETIO_ERROR = -3, NETIO_TOOLONG = -4 };
+NETIO_ERROR = -3, NETIO_TOOLONG = -4, NETIO_GIVEUP = -5 };
 
 extern long long netio_now_ms(void);
 extern int netio_connect(struct netio *io, const struct sockaddr *sa,

@@ -65,6 +65,7 @@ static const struct cf_entry rr_settings[] = {
     {"state_directory", CF_STR, "/var/lib/rrelay", 0, 0, 0, OFF(state_directory), check_absolute},
     {"connect_timeout", CF_TIME, "10s", 1, 3600, 0, OFF(connect_timeout), 0},
     {"command_timeout", CF_TIME, "60s", 1, 3600, 0, OFF(command_timeout), 0},
+    {"greeting_grace", CF_TIME, "1s", 0, 3600, 0, OFF(greeting_grace), 0},
     {"data_timeout", CF_TIME, "180s", 1, 3600, 0, OFF(data_timeout), 0},
     {"deadline", CF_TIME, "900s", 1, DAY, 0, OFF(deadline), 0},
     {"backoff", CF_TIME, "60s", 1, DAY, 0, OFF(backoff), 0},

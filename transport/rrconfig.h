@@ -13,6 +13,7 @@ struct rrconfig {
     char   *state_directory;
     long    connect_timeout;		/* seconds */
     long    command_timeout;
+    long    greeting_grace;		/* then others may pass the host by */
     long    data_timeout;
     long    deadline;
     long    backoff;

@@ -15,6 +15,9 @@
  *	void	rrstate_mark_up(st, index, addr, flags, now, change)
  *	void	rrstate_mark_down(st, index, addr, error, now, backoff,
  *				max_backoff, change)
+ *	int	rrstate_slow(st, index, tried, now, lease, watcher)
+ *	int	rrstate_is_slow(host, now, lease)
+ *
  *	void	rrstate_count_sent(st, index, now)
  *	void	rrstate_note_error(st, index, error, now)
  *
@@ -45,6 +48,17 @@
  *	rrstate_next() finds the next live host after "after" in list
  *	order that the message has not tried, for failover within one
  *	message, or -1 in pick->index. It does not move the cursor.
+ *
+ *	rrstate_slow() is called when a host's greeting is overdue
+ *	(greeting_grace). The first delivery to get there becomes the
+ *	host's watcher: the host is marked slow, and goes on waiting for
+ *	the full timeout; the host is not live for others meanwhile. A
+ *	later delivery that finds another delivery watching returns 1,
+ *	to leave the host, when a live host it has not tried is left;
+ *	otherwise 0, to go on waiting. *watcher is the watcher's pid.
+ *	The mark ends when the host is marked up or down, or after lease
+ *	seconds if its watcher went away. rrstate_is_slow() tells if the
+ *	mark is in force.
  *
  *	rrstate_mark_down() doubles the backoff for each consecutive
  *	failure, up to max_backoff. rrstate_mark_up() clears it, and
@@ -124,9 +138,14 @@ int     rrstate_read(int fd, struct rr_head *head, struct rr_host *hosts,
 	snprintf(why, whylen, "truncated header");
 	return (-1);
     }
-    if (memcmp(head->magic, RRSTATE_MAGIC, sizeof(head->magic)) != 0
-	|| head->version != RRSTATE_VERSION) {
-	snprintf(why, whylen, "bad magic or version");
+    if (memcmp(head->magic, RRSTATE_MAGIC, sizeof(head->magic)) != 0) {
+	snprintf(why, whylen, "bad magic");
+	return (-1);
+    }
+    if (head->version != RRSTATE_VERSION) {
+	snprintf(why, whylen, "format version %lu, from another rrelay "
+		 "version; this one writes %d", (unsigned long) head->version,
+		 RRSTATE_VERSION);
 	return (-1);
     }
     if (head->count < 1 || head->count > HOSTLIST_MAX
@@ -259,11 +278,20 @@ void    rrstate_close(struct rrstate *st)
     st->fd = -1;
 }
 
+/* rrstate_is_slow - a watcher is waiting for the host's greeting */
+
+int     rrstate_is_slow(const struct rr_host *host, time_t now, long lease)
+{
+    return (host->slow_since != 0
+	    && host->slow_since + lease > (int64_t) now);
+}
+
 /* is_live - a host may be used now */
 
-static int is_live(const struct rr_host *host, time_t now)
+static int is_live(const struct rr_host *host, time_t now, long lease)
 {
-    return (host->down_until <= (int64_t) now);
+    return (host->down_until <= (int64_t) now
+	    && !rrstate_is_slow(host, now, lease));
 }
 
 /* take - claim a host; one that is on probation gets a lease */
@@ -290,7 +318,7 @@ void    rrstate_pick(struct rrstate *st, time_t now, long lease,
     pick->nskipped = 0;
     for (k = 0; k < count && pick->index < 0; k++) {
 	j = (uint32_t) ((st->head.cursor + k) % count);
-	if (is_live(&st->hosts[j], now))
+	if (is_live(&st->hosts[j], now, lease))
 	    pick->index = (int) j;
 	else
 	    pick->skipped[pick->nskipped++] = (int) j;
@@ -325,7 +353,7 @@ void    rrstate_next(struct rrstate *st, int after, const int *tried,
 	j = (after + k) % count;
 	if (tried[j])
 	    continue;
-	if (is_live(&st->hosts[j], now))
+	if (is_live(&st->hosts[j], now, lease))
 	    pick->index = j;
 	else
 	    pick->skipped[pick->nskipped++] = j;
@@ -364,6 +392,8 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 	host->last_change = now;
     host->failures = 0;
     host->down_until = 0;
+    host->slow_since = 0;
+    host->slow_pid = 0;
     host->flags = flags;
     snprintf(host->addr, sizeof(host->addr), "%s", addr);
     commit(st, now);
@@ -385,12 +415,38 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
     change->failures = host->failures;
     change->backoff = rrstate_backoff(host->failures, backoff, max_backoff);
     host->down_until = (int64_t) now + change->backoff;
+    host->slow_since = 0;
+    host->slow_pid = 0;
     if (change->changed)
 	host->last_change = now;
     if (addr && *addr)
 	snprintf(host->addr, sizeof(host->addr), "%s", addr);
     snprintf(host->last_error, sizeof(host->last_error), "%s", error);
     commit(st, now);
+}
+
+/* rrstate_slow - the greeting is overdue: watch the host, or leave it */
+
+int     rrstate_slow(struct rrstate *st, int index, const int *tried,
+		             time_t now, long lease, int32_t *watcher)
+{
+    struct rr_host *host;
+    int     leave = 0;
+    int     j;
+
+    begin(st);
+    host = &st->hosts[index];
+    if (!rrstate_is_slow(host, now, lease) || host->slow_pid == getpid()) {
+	host->slow_since = now;
+	host->slow_pid = (int32_t) getpid();
+    } else {
+	for (j = 0; j < (int) st->head.count && !leave; j++)
+	    leave = j != index && !tried[j] && is_live(&st->hosts[j], now,
+						       lease);
+    }
+    *watcher = host->slow_pid;
+    commit(st, now);
+    return (leave);
 }
 
 /* rrstate_count_sent - one more message delivered through the host */

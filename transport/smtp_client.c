@@ -170,13 +170,38 @@ static void policy_down(struct session *s, const char *dsn, const char *fmt,
     s->state = S_QUIT;
 }
 
+/* slow_left - the greeting is overdue and another delivery waits for it */
+
+static void slow_left(struct session *s)
+{
+    s->res->host = SMTP_HOST_SLOW;
+    snprintf(s->res->error, sizeof(s->res->error), "no greeting from %s "
+	     "after %lds, and another delivery is already waiting for it",
+	     s->res->relay, s->conf->greeting_grace);
+    s->state = S_DONE;
+}
+
+/* watch_greeting - from now, consult the slow-host hook after the grace */
+
+static void watch_greeting(struct session *s)
+{
+    s->io.watch_at = 0;
+    if (s->req->slow_host && s->conf->greeting_grace > 0) {
+	s->io.watch = s->req->slow_host;
+	s->io.watch_ctx = s->req->slow_ctx;
+	s->io.watch_at = netio_now_ms() + s->conf->greeting_grace * 1000LL;
+    }
+}
+
 /* io_fail - a read or write failed in the current state */
 
 static void io_fail(struct session *s, int status)
 {
     if (netio_now_ms() >= s->req->deadline_ms)
 	s->res->deadline = 1;
-    if (status == NETIO_TIMEOUT)
+    if (status == NETIO_GIVEUP)
+	slow_left(s);
+    else if (status == NETIO_TIMEOUT)
 	host_down(s, "conversation with %s timed out %s",
 		  state_where[s->state]);
     else if (status == NETIO_TOOLONG)
@@ -321,6 +346,7 @@ static void do_connect(struct session *s, const struct dest *dest)
     int     count;
     int     i;
     int     err;
+    int     status;
     long long deadline;
 
     count = resolve_dest(dest, targets, RESOLVE_MAX, why, sizeof(why));
@@ -329,6 +355,7 @@ static void do_connect(struct session *s, const struct dest *dest)
 	host_down(s, "%s: %s", why);
 	return;
     }
+    watch_greeting(s);
     for (i = 0; i < count; i++) {
 	snprintf(s->res->relay, sizeof(s->res->relay), "%s[%s]:%d",
 		 targets[i].name, targets[i].addr, targets[i].port);
@@ -337,8 +364,9 @@ static void do_connect(struct session *s, const struct dest *dest)
 	deadline = netio_now_ms() + s->conf->connect_timeout * 1000LL;
 	if (deadline > s->req->deadline_ms)
 	    deadline = s->req->deadline_ms;
-	if (netio_connect(&s->io, (struct sockaddr *) &targets[i].sa,
-			  targets[i].len, deadline, &err) == NETIO_OK) {
+	status = netio_connect(&s->io, (struct sockaddr *) &targets[i].sa,
+			       targets[i].len, deadline, &err);
+	if (status == NETIO_OK) {
 	    s->res->host = SMTP_HOST_OK;	/* earlier addresses don't count */
 	    s->res->error[0] = 0;
 	    snprintf(s->name_buf, sizeof(s->name_buf), "%s", targets[i].name);
@@ -346,6 +374,10 @@ static void do_connect(struct session *s, const struct dest *dest)
 	    s->state = S_GREETING;
 	    if (s->wrapper)
 		start_tls(s);
+	    return;
+	}
+	if (status == NETIO_GIVEUP) {
+	    slow_left(s);
 	    return;
 	}
 	if (netio_now_ms() >= s->req->deadline_ms)
@@ -363,6 +395,7 @@ static void start_tls(struct session *s)
     SSL    *ssl;
     long long deadline = state_deadline(s);
     struct tls_info info;
+    int     status;
 
     if ((ssl = tls_prepare(s->conf, s->name, names, why, sizeof(why))) == 0) {
 	s->res->local_error = 1;
@@ -371,7 +404,12 @@ static void start_tls(struct session *s)
 	s->state = S_DONE;
 	return;
     }
-    if (netio_tls_start(&s->io, ssl, deadline, why, sizeof(why)) != NETIO_OK) {
+    if ((status = netio_tls_start(&s->io, ssl, deadline, why, sizeof(why)))
+	== NETIO_GIVEUP) {
+	slow_left(s);
+	return;
+    }
+    if (status != NETIO_OK) {
 	if (s->level == TLS_MAY && !s->wrapper)
 	    s->res->tls_retry = 1;
 	host_down(s, "%s: %s", why);
@@ -521,6 +559,7 @@ static void step_greeting(struct session *s)
 
     if (get_reply(s, &reply) < 0)
 	return;
+    s->io.watch_at = 0;				/* it greeted */
     if (reply.code / 100 != 2) {
 	host_down(s, "host %s refused to talk to me: %s", reply.text);
 	return;

@@ -17,12 +17,14 @@ struct smtp_request {
     const struct spool *spool;
     long long start_ms;			/* for delay= in the log */
     long long deadline_ms;		/* the whole run ends here */
+    int     (*slow_host) (void *);	/* no greeting after greeting_grace: */
+    void   *slow_ctx;			/* ... nonzero to try another host */
 };
 
-enum smtp_host { SMTP_HOST_OK, SMTP_HOST_DOWN };
+enum smtp_host { SMTP_HOST_OK, SMTP_HOST_DOWN, SMTP_HOST_SLOW };
 
 struct smtp_result {
-    enum smtp_host host;		/* SMTP_HOST_DOWN: mark it down */
+    enum smtp_host host;		/* DOWN: mark it down; SLOW: left */
     int     reached;			/* EHLO/HELO was accepted */
     int     delivered;			/* 2xx to the final dot */
     int     deadline;			/* the run's deadline ran out */
