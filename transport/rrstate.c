@@ -47,7 +47,9 @@
  *
  *	rrstate_next() finds the next live host after "after" in list
  *	order that the message has not tried, for failover within one
- *	message, or -1 in pick->index. It does not move the cursor.
+ *	message, or -1 in pick->index. When the cursor points at that
+ *	host, it moves past it, so the next message does not go to the
+ *	host that has just taken a failed-over one.
  *
  *	rrstate_slow() is called when a host's greeting is overdue
  *	(greeting_grace). The first delivery to get there becomes the
@@ -358,8 +360,11 @@ void    rrstate_next(struct rrstate *st, int after, const int *tried,
 	else
 	    pick->skipped[pick->nskipped++] = j;
     }
-    if (pick->index >= 0)
+    if (pick->index >= 0) {
 	take(&st->hosts[pick->index], now, lease);
+	if (st->head.cursor == (uint64_t) pick->index)
+	    st->head.cursor = (uint64_t) ((pick->index + 1) % count);
+    }
     commit(st, now);
 }
 

@@ -219,6 +219,29 @@ START_TEST(test_next)
 }
 END_TEST
 
+/* test_failover_cursor - the host that took a failover is not next too */
+
+START_TEST(test_failover_cursor)
+{
+    struct rrstate st;
+    struct rr_pick p;
+    int     tried[HOSTLIST_MAX] = {0};
+    int     first;
+
+    first = pick(1000, 0);			/* the cursor now points past it */
+    mark_down(first, 1000, 0);
+    rrstate_open(&st, dir, &list);
+    tried[first] = 1;
+    rrstate_next(&st, first, tried, 1000, 30, &p);
+    ck_assert_int_eq(p.index, (first + 1) % 3);
+    rrstate_close(&st);
+    /* the next message goes to the third host, then they alternate */
+    ck_assert_int_eq(pick(1001, 0), (first + 2) % 3);
+    ck_assert_int_eq(pick(1001, 0), (first + 1) % 3);
+    ck_assert_int_eq(pick(1001, 0), (first + 2) % 3);
+}
+END_TEST
+
 /* slow_in_child - rrstate_slow() as another rrelay process; 10 + result */
 
 static int slow_in_child(int index, const int *tried, time_t now,
@@ -385,6 +408,7 @@ int     main(void)
     tcase_add_test(tc, test_all_down);
     tcase_add_test(tc, test_next);
     tcase_add_test(tc, test_slow);
+    tcase_add_test(tc, test_failover_cursor);
     tcase_add_test(tc, test_corrupt);
     tcase_add_test(tc, test_unusable_dir);
     suite_add_tcase(s, tc);
