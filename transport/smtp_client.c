@@ -21,7 +21,9 @@
  *	again, as the destination's TLS level asks (or TLS from the start,
  *	"wrapper", port 465 style); AUTH when auth_file has credentials
  *	for the destination; PIPELINING, SIZE=, BODY=8BITMIME and SMTPUTF8
- *	when offered and needed; the body through wire_convert(); QUIT.
+ *	when offered and needed; the body through wire_convert(), its
+ *	last block and the final dot in one write; QUIT, without waiting
+ *	for the reply (as Postfix's smtp_skip_quit_response = yes).
  *
  *	TLS levels, as in Postfix: "none" never starts TLS. "may" uses
  *	STARTTLS when offered, does not verify, and when the handshake
@@ -77,7 +79,7 @@
 #define EXT_MAX		32		/* EHLO keyword lines kept */
 #define CMD_BUF		8192		/* pipelined commands per write */
 #define BODY_BLOCK	65536		/* spool bytes per body write */
-#define QUIT_WAIT_MS	5000		/* at most, for the reply to QUIT */
+#define QUIT_WAIT_MS	5000		/* at most, to write QUIT */
 
 enum smtp_state {
     S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_AUTH, S_MAIL,
@@ -138,7 +140,7 @@ static void start_tls(struct session *);
 static void after_hello(struct session *);
 
 static char body_in[BODY_BLOCK];
-static char body_out[WIRE_OUT_MAX(BODY_BLOCK)];
+static char body_out[WIRE_OUT_MAX(BODY_BLOCK) + WIRE_OUT_MAX(0)];
 
 /* state_deadline - when a wait in the current state must end */
 
@@ -809,6 +811,7 @@ static void step_body(struct session *s)
     ssize_t n;
     size_t  len;
     int     status;
+    int     finished = 0;
 
     wire_init(&wire, WIRE_LINE_LIMIT);
     for (;;) {
@@ -825,15 +828,21 @@ static void step_body(struct session *s)
 	    break;
 	offset += n;
 	len = wire_convert(&wire, body_in, (size_t) n, body_out);
+	if (offset == s->req->spool->size) {	/* the end: one write */
+	    len += wire_finish(&wire, body_out + len);
+	    finished = 1;
+	}
 	status = netio_write(&s->io, body_out, len, state_deadline(s));
 	if (status != NETIO_OK) {
 	    io_fail(s, status);
 	    return;
 	}
+	if (finished)
+	    break;
     }
-    len = wire_finish(&wire, body_out);
-    if ((status = netio_write(&s->io, body_out, len, state_deadline(s)))
-	!= NETIO_OK) {
+    if (!finished && (status = netio_write(&s->io, body_out,
+					   wire_finish(&wire, body_out),
+					   state_deadline(s))) != NETIO_OK) {
 	io_fail(s, status);
 	return;
     }
@@ -891,18 +900,15 @@ static void step_dot(struct session *s)
     s->state = S_QUIT;
 }
 
-/* step_quit - say goodbye; the answer no longer matters */
+/* step_quit - say goodbye; as Postfix's smtp(8), don't wait for the answer */
 
 static void step_quit(struct session *s)
 {
-    char    line[REPLY_LINE_MAX + 1];
-    size_t  len;
     long long deadline = netio_now_ms() + QUIT_WAIT_MS;
 
     if (deadline > s->req->deadline_ms)
 	deadline = s->req->deadline_ms;
-    if (netio_write(&s->io, "QUIT\r\n", 6, deadline) == NETIO_OK)
-	(void) netio_read_line(&s->io, line, sizeof(line), &len, deadline);
+    (void) netio_write(&s->io, "QUIT\r\n", 6, deadline);
     s->state = S_DONE;
 }
 
