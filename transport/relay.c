@@ -148,7 +148,8 @@ static void record(struct relay *relay, int index,
     if (res->reached && res->host != SMTP_HOST_DOWN) {
 	rrstate_mark_up(relay->state, index, res->addr,
 			(res->tls_active ? RR_TLS_USED : 0)
-			| (res->tls_verified ? RR_TLS_VERIFIED : 0), now, &change);
+			| (res->tls_verified ? RR_TLS_VERIFIED : 0),
+			res->delivered ? 1 : 0, now, &change);
 	if (change.changed)
 	    log_info("%s: host=%s, addr=%s, status=up (answered again after "
 		     "%lu failures)", relay->req->queue_id, dest, res->addr,
@@ -169,7 +170,8 @@ static void record(struct relay *relay, int index,
 	rrstate_note_error(relay->state, index, res->error, now);
     }
     if (res->delivered) {
-	rrstate_count_sent(relay->state, index, now);
+	if (!res->reached || res->host == SMTP_HOST_DOWN)
+	    rrstate_count_sent(relay->state, index, now);
 	snprintf(relay->delivered_via, sizeof(relay->delivered_via), "%s",
 		 res->relay);
     }

@@ -12,7 +12,7 @@
  *	void	rrstate_pick(st, now, lease, pick)
  *	void	rrstate_next(st, after, tried, now, lease, pick)
  *
- *	void	rrstate_mark_up(st, index, addr, flags, now, change)
+ *	void	rrstate_mark_up(st, index, addr, flags, sent, now, change)
  *	void	rrstate_mark_down(st, index, addr, error, now, backoff,
  *				max_backoff, change)
  *	int	rrstate_slow(st, index, tried, now, lease, watcher)
@@ -63,8 +63,9 @@
  *	mark is in force.
  *
  *	rrstate_mark_down() doubles the backoff for each consecutive
- *	failure, up to max_backoff. rrstate_mark_up() clears it, and
- *	records whether the session used TLS and verified the server. Both
+ *	failure, up to max_backoff. rrstate_mark_up() clears it, records
+ *	whether the session used TLS and verified the server, and adds
+ *	sent to the messages delivered (one transaction, not two). Both
  *	report in *change whether the host changed state, for logging.
  *
  *	A missing, unreadable, truncated or corrupt file never stops
@@ -228,6 +229,7 @@ static void begin(struct rrstate *st)
 		 "rewriting it", st->path, why);
     if (status <= 0)
 	fresh(st);
+    st->whole = status == 1;
 }
 
 /* commit - write the state back and unlock */
@@ -248,7 +250,7 @@ static void commit(struct rrstate *st, time_t now)
     if (n != (ssize_t) size)
 	log_warn("state file %s: write: %s", st->path,
 		 n < 0 ? strerror(errno) : "short write");
-    else if (ftruncate(st->fd, (off_t) size) < 0)
+    else if (!st->whole && ftruncate(st->fd, (off_t) size) < 0)
 	log_warn("state file %s: truncate: %s", st->path, strerror(errno));
     (void) flock(st->fd, LOCK_UN);
 }
@@ -383,7 +385,7 @@ long    rrstate_backoff(uint32_t failures, long backoff, long max_backoff)
 /* rrstate_mark_up - the host answered; clear its backoff */
 
 void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
-			        uint32_t flags, time_t now,
+			        uint32_t flags, uint32_t sent, time_t now,
 			        struct rr_change *change)
 {
     struct rr_host *host;
@@ -400,6 +402,7 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
     host->slow_since = 0;
     host->slow_pid = 0;
     host->flags = flags;
+    host->sent += sent;
     snprintf(host->addr, sizeof(host->addr), "%s", addr);
     commit(st, now);
 }

@@ -43,6 +43,7 @@ struct rr_host {
 
 struct rrstate {
     int     fd;				/* -1: this run keeps state in memory */
+    int     whole;			/* the file read was sound: same size */
     char    path[RRSTATE_PATH_MAX];
     const struct hostlist *list;
     struct rr_head head;
@@ -70,7 +71,7 @@ extern void rrstate_pick(struct rrstate *st, time_t now, long lease,
 extern void rrstate_next(struct rrstate *st, int after, const int *tried,
 			         time_t now, long lease, struct rr_pick *pick);
 extern void rrstate_mark_up(struct rrstate *st, int index, const char *addr,
-			            uint32_t flags, time_t now,
+			            uint32_t flags, uint32_t sent, time_t now,
 			            struct rr_change *change);
 extern void rrstate_mark_down(struct rrstate *st, int index, const char *addr,
 			              const char *error, time_t now, long backoff,

@@ -188,7 +188,8 @@ START_TEST(test_all_down)
     ck_assert_int_eq(probe, 1);
     /* A success brings it back up. */
     rrstate_open(&st, dir, &list);
-    rrstate_mark_up(&st, 1, "192.0.2.1:25", RR_TLS_USED, 1011, &ch);
+    rrstate_mark_up(&st, 1, "192.0.2.1:25", RR_TLS_USED, 1, 1011, &ch);
+    ck_assert_int_eq(st.hosts[1].sent, 1);
     rrstate_close(&st);
     ck_assert_int_eq(ch.changed, 1);
     ck_assert_int_eq(ch.failures, 1);
@@ -305,10 +306,10 @@ START_TEST(test_slow)
     ck_assert_int_eq(watcher, getpid());
     /* The mark ends when the host answers ... */
     rrstate_open(&st, dir, &list);
-    rrstate_mark_up(&st, 0, "192.0.2.1:25", 0, 1004, &ch);
+    rrstate_mark_up(&st, 0, "192.0.2.1:25", 0, 0, 1004, &ch);
     ck_assert(!rrstate_is_slow(&st.hosts[0], 1004, 30));
-    rrstate_mark_up(&st, 1, "192.0.2.2:25", 0, 1004, &ch);
-    rrstate_mark_up(&st, 2, "192.0.2.3:25", 0, 1004, &ch);
+    rrstate_mark_up(&st, 1, "192.0.2.2:25", 0, 0, 1004, &ch);
+    rrstate_mark_up(&st, 2, "192.0.2.3:25", 0, 0, 1004, &ch);
     rrstate_close(&st);
     ck_assert_int_eq(slow_in_child(0, tried, 1005, &watcher), 10);
     ck_assert_int_ne(watcher, getpid());	/* the child took over */
