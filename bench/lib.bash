@@ -7,7 +7,7 @@
 # "mta", the upstreams, rrelay's state dir. Files this file adds:
 #
 #   $RR_T/bench/            work dir: results.tsv, messages, run logs
-#   $RR_T/bench/bin/        drain, drain-libs, smtp_timer (bench/tools/*.c)
+#   $RR_T/bench/bin/        drain, drain-libs, drain-ssl, smtp_timer (bench/tools/*.c)
 #   $RR_T/up/<name>/        an upstream smtp-sink without dumps: port pid out
 #
 # CPU accounting: when the machine has cgroup v1 cpuacct or cgroup v2, groups
@@ -189,6 +189,8 @@ bn_build_tools() {
     chmod 755 "$RR_T/bench" "$bin"
     if ! "$cc" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin/drain" "$BN_LIB_DIR/tools/drain.c" ||
         ! "$cc" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin/drain-libs" "$BN_LIB_DIR/tools/drain.c" \
+            -Wl,--no-as-needed -lresolv -Wl,--as-needed ||
+        ! "$cc" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin/drain-ssl" "$BN_LIB_DIR/tools/drain.c" \
             -Wl,--no-as-needed -lssl -lcrypto -lresolv -Wl,--as-needed ||
         ! "$cc" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin/smtp_timer" "$BN_LIB_DIR/tools/smtp_timer.c"; then
         bn_die "cannot compile bench/tools (needs cc and libssl-dev, as scripts/install-deps installs)"

@@ -245,10 +245,12 @@ bn_cost_table() {
     local t label
     echo "| program (4 KB message, $(num "$COST_N") runs) | CPU ms/msg (user+sys) | wall ms/msg (mean) | wall p50 | wall p99 |"
     echo "|---|---|---|---|---|"
-    for t in rrelay drain-libs drain; do
+    for t in rrelay drain-ssl drain-libs drain; do
+        [[ -n $(cost_field "$t" 3) ]] || continue
         case $t in
             rrelay) label="rrelay, relaying to an smtp-sink" ;;
-            drain-libs) label="drain-libs: reads stdin, linked like rrelay (libssl, libcrypto, libresolv)" ;;
+            drain-ssl) label="drain-ssl: reads stdin, linked with libssl and libcrypto (as rrelay was before it loaded OpenSSL on first use)" ;;
+            drain-libs) label="drain-libs: reads stdin, linked like rrelay (libresolv)" ;;
             drain) label="drain: reads stdin, libc only (the process floor)" ;;
         esac
         echo "| $label | $(cost_field "$t" 3) | $(cost_field "$t" 4) | $(cost_field "$t" 5) | $(cost_field "$t" 6) |"
@@ -311,12 +313,16 @@ bn_where_perf() {
     awk -v t="$total" '
         BEGIN {
             n = split("_dl_start_user exc_page_fault __x64_sys_execve __x64_sys_openat vfs_tmpfile " \
-                      "__libc_connect __x64_sys_sendto __x64_sys_flock do_exit", order, " ")
-            d["_dl_start_user"] = "dynamic linking before main() (ld.so: libssl, libcrypto)"
+                      "__do_sys_memfd_create __libc_connect __x64_sys_sendto __x64_sys_recvfrom " \
+                      "__x64_sys_poll __x64_sys_flock do_exit", order, " ")
+            d["_dl_start_user"] = "dynamic linking before main() (ld.so)"
             d["exc_page_fault"] = "page faults (all)"
             d["__x64_sys_execve"] = "execve"
             d["__x64_sys_openat"] = "opening files (kernel)"
-            d["vfs_tmpfile"] = "of which: creating the O_TMPFILE spool file"
+            d["vfs_tmpfile"] = "of which: creating an O_TMPFILE spool file (messages over 1 MB)"
+            d["__do_sys_memfd_create"] = "creating the memfd spool (messages up to 1 MB)"
+            d["__x64_sys_recvfrom"] = "receiving on the socket (kernel)"
+            d["__x64_sys_poll"] = "waiting for the upstream (poll)"
             d["__libc_connect"] = "connect() to the upstream"
             d["__x64_sys_sendto"] = "sending on the socket (kernel)"
             d["__x64_sys_flock"] = "flock() on the state file"
@@ -336,18 +342,25 @@ bn_where_perf() {
 
 # bn_where: where the time goes, for the targets missed (numbers from this run)
 bn_where() {
-    local cpu dl d own a_pf c_pf b_pf a_all b_all c_all w4first w4stall w4conns
+    local cpu dl d ds own a_pf c_pf b_pf a_all b_all c_all w4first w4stall w4conns
     cpu=$(cost_field rrelay 3)
     dl=$(cost_field drain-libs 3)
+    ds=$(cost_field drain-ssl 3)
     d=$(cost_field drain 3)
     own=$(bn_calc "$cpu - $dl" '%.2f')
     echo "### rrelay's CPU per message"
     echo
     echo "rrelay used $cpu ms of CPU per 4 KB message. A process that only reads"
     echo "the message costs $d ms (drain); linked against the same libraries as rrelay"
-    echo "(libssl, libcrypto, libresolv) it costs $dl ms (drain-libs). So starting a"
-    echo "process and loading those libraries is $dl of the $cpu ms, and rrelay's own"
-    echo "work (configuration, spool file, state file, SMTP session, log) is about $own ms."
+    echo "(libresolv) it costs $dl ms (drain-libs). So starting a process is $dl of"
+    echo "the $cpu ms, and rrelay's own work (configuration, state file, SMTP session"
+    echo "with the sink, log) is about $own ms: mostly the kernel's TCP work on the"
+    echo "loopback connection, see the profile below."
+    if [[ -n $ds ]]; then
+        echo "Linked with libssl and libcrypto, as rrelay was until it loaded OpenSSL on"
+        echo "first use (transport/ossl.c), the same reader costs $ds ms: $(bn_calc "$ds - $dl" '%.2f') ms per"
+        echo "message that plaintext deliveries no longer pay."
+    fi
     echo
     if ((PERF_OK)); then
         bn_where_perf
@@ -386,15 +399,17 @@ bn_where() {
     echo "With rrelay (a), the first deliveries came within $w4first s, and then the"
     echo "longest time without a single delivery was $w4stall s (medians of the runs,"
     echo "sampled once a second; rrelay's command_timeout here: ${W4_RRELAY_OPTS[*]:-60s, the default})."
-    echo "The silent host got $w4conns connections per run (median): as many as pipe(8) runs"
-    echo "rrelay processes at once (rrelay_destination_concurrency_limit, default 20)."
-    echo "rrelay marks a host down only after a connection to it has failed, and the"
-    echo "round-robin cursor hands the silent host every third message. So within the"
-    echo "first moments every pipe(8) slot holds an rrelay waiting for that host's"
-    echo "greeting, and nothing is delivered until the first of them times out and marks"
-    echo "it down; then the queue drains at full speed. That wait is a fixed cost per"
-    echo "incident: N / (stall + N / W1 rate) = $(num "$W4_N") / ($w4stall + $(num "$W4_N") / $(bn_sig "$(thr_med 1 a)"))"
-    echo "= $(bn_sig "$(bn_calc "$W4_N / ($w4stall + $W4_N / $(thr_med 1 a))")") msg/s predicted, $(bn_sig "$(thr_med 4 a)") measured."
+    echo "The silent host got $w4conns connections per run (median)."
+    echo "rrelay gives a host greeting_grace (1 s) to greet. The first delivery still"
+    echo "waiting then becomes the host's watcher and waits out command_timeout alone;"
+    echo "new messages pass the host by, and the other deliveries already waiting for it"
+    echo "leave it for the next host (transport/relay.c). So the incident costs about"
+    echo "one grace period of the pipe(8) slots that were waiting, plus one slot for"
+    echo "the watcher until it times out and marks the host down: rather than every"
+    echo "slot for command_timeout, as before (0.23 of the W1 rate in the first full run)."
+    echo "A fixed stall of s seconds predicts N / (s + N / W1 rate); with the longest"
+    echo "stall measured here: $(num "$W4_N") / ($w4stall + $(num "$W4_N") / $(bn_sig "$(thr_med 1 a)"))"
+    echo "= $(bn_sig "$(bn_calc "$W4_N / ($w4stall + $W4_N / $(thr_med 1 a))")") msg/s, $(bn_sig "$(thr_med 4 a)") measured."
     echo
     echo "smtp(8) (b) tries the list in order, so each delivery first waits for the silent"
     echo "first host's greeting (smtp_helo_timeout, ${W4_SMTP_HELO:-300s, the default}) before it moves to"
