@@ -17,12 +17,12 @@
  *	that is not 2xx, 421, lost connection, timeout, broken replies):
  *	the host is marked down and the next live host is tried.
  *
- *	A slow host (no greeting after greeting_grace): the first delivery
- *	to notice becomes its watcher and waits for the full timeout; the
- *	host is passed by meanwhile. Others already waiting for it leave
- *	it, without marking it down, for the next live host (rrstate.c).
- *	So a host that accepts connections but never greets holds up one
- *	delivery, not every delivery slot Postfix has.
+ *	A slow host (no greeting after greeting_grace) while another live
+ *	host is left for the message: host trouble, as above. So a host
+ *	that accepts connections but never greets costs each delivery that
+ *	meets it greeting_grace, not command_timeout, and Postfix's
+ *	delivery slots don't all end up waiting for it. With no other
+ *	host left, the wait goes on up to command_timeout.
  *
  *	Message trouble (4xx to MAIL, RCPT, DATA or the final dot): the
  *	recipients that got it are offered to the next live host; the
@@ -45,7 +45,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "netio.h"
@@ -77,27 +76,17 @@ struct slow {
     const int *tried;			/* hosts this message has tried */
 };
 
-/* slow_host - no greeting yet: watch the host, or leave it to its watcher */
+/* slow_host - no greeting yet: leave the host if another one is live */
 
 static int slow_host(void *ctx)
 {
     struct slow *slow = ctx;
-    struct relay *relay = slow->relay;
-    const struct rrconfig *conf = relay->req->conf;
-    int32_t watcher;
-    int     leave;
 
-    leave = rrstate_slow(relay->state, slow->index, slow->tried,
-			 time((time_t *) 0), lease(conf), &watcher);
-    if (!leave && watcher == (int32_t) getpid())
-	log_info("%s: host=%s, status=slow (no greeting after %lds; other "
-		 "deliveries pass it by while this one waits up to %lds)",
-		 relay->req->queue_id, relay->list->dests[slow->index].text,
-		 conf->greeting_grace, conf->command_timeout);
-    return (leave);
+    return (rrstate_other_live(slow->relay->state, slow->index, slow->tried,
+			       time((time_t *) 0)));
 }
 
-/* log_skips - one line for each down or slow host that was passed over */
+/* log_skips - one line for each down host that was passed over */
 
 static void log_skips(struct relay *relay, const struct rr_pick *pick)
 {
@@ -107,14 +96,6 @@ static void log_skips(struct relay *relay, const struct rr_pick *pick)
 
     for (i = 0; i < pick->nskipped; i++) {
 	host = &relay->state->hosts[pick->skipped[i]];
-	if (host->down_until <= (int64_t) time((time_t *) 0)
-	    && host->slow_since != 0) {
-	    log_info("%s: host=%s, status=skipped (slow: no greeting since "
-		     "%s; pid %ld is waiting for it)", relay->req->queue_id,
-		     host->dest, when((time_t) host->slow_since, buf,
-				      sizeof(buf)), (long) host->slow_pid);
-	    continue;
-	}
 	log_info("%s: host=%s, status=skipped (down until %s, failures=%lu: "
 		 "%s)", relay->req->queue_id, host->dest,
 		 when((time_t) host->down_until, buf, sizeof(buf)),
@@ -162,10 +143,6 @@ static void record(struct relay *relay, int index,
 		 "backoff=%lds (%s)", relay->req->queue_id, dest,
 		 res->addr[0] ? res->addr : "none",
 		 (unsigned long) change.failures, change.backoff, res->error);
-    } else if (res->host == SMTP_HOST_SLOW) {
-	log_info("%s: host=%s, addr=%s, status=left (%s)",
-		 relay->req->queue_id, dest, res->addr[0] ? res->addr : "none",
-		 res->error);
     } else if (res->error[0]) {
 	rrstate_note_error(relay->state, index, res->error, now);
     }
@@ -231,7 +208,7 @@ void    relay_message(struct relay *relay)
 	slow.index = index;
 	smtp_deliver(&relay->list->dests[index], req, &res);
 	record(relay, index, &res);
-	if (res.host != SMTP_HOST_OK || res.local_error) {
+	if (res.host == SMTP_HOST_DOWN || res.local_error) {
 	    snprintf(why, sizeof(why), "%s", res.error);
 	    snprintf(dsn, sizeof(dsn), "%s", res.local_error ? "4.3.5" :
 		     res.dsn[0] ? res.dsn : "4.4.1");

@@ -13,7 +13,7 @@ struct rrconfig {
     char   *state_directory;
     long    connect_timeout;		/* seconds */
     long    command_timeout;
-    long    greeting_grace;		/* then others may pass the host by */
+    long    greeting_grace;		/* then down, if another host is up */
     long    data_timeout;
     long    deadline;
     long    backoff;

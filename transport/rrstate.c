@@ -15,8 +15,7 @@
  *	void	rrstate_mark_up(st, index, addr, flags, sent, now, change)
  *	void	rrstate_mark_down(st, index, addr, error, now, backoff,
  *				max_backoff, change)
- *	int	rrstate_slow(st, index, tried, now, lease, watcher)
- *	int	rrstate_is_slow(host, now, lease)
+ *	int	rrstate_other_live(st, index, tried, now)
  *
  *	void	rrstate_count_sent(st, index, now)
  *	void	rrstate_note_error(st, index, error, now)
@@ -51,16 +50,9 @@
  *	host, it moves past it, so the next message does not go to the
  *	host that has just taken a failed-over one.
  *
- *	rrstate_slow() is called when a host's greeting is overdue
- *	(greeting_grace). The first delivery to get there becomes the
- *	host's watcher: the host is marked slow, and goes on waiting for
- *	the full timeout; the host is not live for others meanwhile. A
- *	later delivery that finds another delivery watching returns 1,
- *	to leave the host, when a live host it has not tried is left;
- *	otherwise 0, to go on waiting. *watcher is the watcher's pid.
- *	The mark ends when the host is marked up or down, or after lease
- *	seconds if its watcher went away. rrstate_is_slow() tells if the
- *	mark is in force.
+ *	rrstate_other_live() tells whether a live host other than index
+ *	is left that the message has not tried: whether a delivery that
+ *	waits too long for index's greeting has somewhere else to go.
  *
  *	rrstate_mark_down() doubles the backoff for each consecutive
  *	failure, up to max_backoff. rrstate_mark_up() clears it, records
@@ -255,6 +247,14 @@ static void commit(struct rrstate *st, time_t now)
     (void) flock(st->fd, LOCK_UN);
 }
 
+/* end - unlock without writing */
+
+static void end(struct rrstate *st)
+{
+    if (st->fd >= 0)
+	(void) flock(st->fd, LOCK_UN);
+}
+
 /* rrstate_open - find the list's state file; fall back to memory */
 
 void    rrstate_open(struct rrstate *st, const char *dir,
@@ -282,20 +282,11 @@ void    rrstate_close(struct rrstate *st)
     st->fd = -1;
 }
 
-/* rrstate_is_slow - a watcher is waiting for the host's greeting */
-
-int     rrstate_is_slow(const struct rr_host *host, time_t now, long lease)
-{
-    return (host->slow_since != 0
-	    && host->slow_since + lease > (int64_t) now);
-}
-
 /* is_live - a host may be used now */
 
-static int is_live(const struct rr_host *host, time_t now, long lease)
+static int is_live(const struct rr_host *host, time_t now)
 {
-    return (host->down_until <= (int64_t) now
-	    && !rrstate_is_slow(host, now, lease));
+    return (host->down_until <= (int64_t) now);
 }
 
 /* take - claim a host; one that is on probation gets a lease */
@@ -322,7 +313,7 @@ void    rrstate_pick(struct rrstate *st, time_t now, long lease,
     pick->nskipped = 0;
     for (k = 0; k < count && pick->index < 0; k++) {
 	j = (uint32_t) ((st->head.cursor + k) % count);
-	if (is_live(&st->hosts[j], now, lease))
+	if (is_live(&st->hosts[j], now))
 	    pick->index = (int) j;
 	else
 	    pick->skipped[pick->nskipped++] = (int) j;
@@ -357,7 +348,7 @@ void    rrstate_next(struct rrstate *st, int after, const int *tried,
 	j = (after + k) % count;
 	if (tried[j])
 	    continue;
-	if (is_live(&st->hosts[j], now, lease))
+	if (is_live(&st->hosts[j], now))
 	    pick->index = j;
 	else
 	    pick->skipped[pick->nskipped++] = j;
@@ -399,8 +390,6 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 	host->last_change = now;
     host->failures = 0;
     host->down_until = 0;
-    host->slow_since = 0;
-    host->slow_pid = 0;
     host->flags = flags;
     host->sent += sent;
     snprintf(host->addr, sizeof(host->addr), "%s", addr);
@@ -423,8 +412,6 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
     change->failures = host->failures;
     change->backoff = rrstate_backoff(host->failures, backoff, max_backoff);
     host->down_until = (int64_t) now + change->backoff;
-    host->slow_since = 0;
-    host->slow_pid = 0;
     if (change->changed)
 	host->last_change = now;
     if (addr && *addr)
@@ -433,28 +420,19 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
     commit(st, now);
 }
 
-/* rrstate_slow - the greeting is overdue: watch the host, or leave it */
+/* rrstate_other_live - another live host the message has not tried */
 
-int     rrstate_slow(struct rrstate *st, int index, const int *tried,
-		             time_t now, long lease, int32_t *watcher)
+int     rrstate_other_live(struct rrstate *st, int index, const int *tried,
+			           time_t now)
 {
-    struct rr_host *host;
-    int     leave = 0;
+    int     found = 0;
     int     j;
 
     begin(st);
-    host = &st->hosts[index];
-    if (!rrstate_is_slow(host, now, lease) || host->slow_pid == getpid()) {
-	host->slow_since = now;
-	host->slow_pid = (int32_t) getpid();
-    } else {
-	for (j = 0; j < (int) st->head.count && !leave; j++)
-	    leave = j != index && !tried[j] && is_live(&st->hosts[j], now,
-						       lease);
-    }
-    *watcher = host->slow_pid;
-    commit(st, now);
-    return (leave);
+    for (j = 0; j < (int) st->head.count && !found; j++)
+	found = j != index && !tried[j] && is_live(&st->hosts[j], now);
+    end(st);
+    return (found);
 }
 
 /* rrstate_count_sent - one more message delivered through the host */

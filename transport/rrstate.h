@@ -9,7 +9,7 @@
 #include "hostlist.h"
 
 #define RRSTATE_MAGIC	"RRSTATE1"
-#define RRSTATE_VERSION	2
+#define RRSTATE_VERSION	1
 #define RRSTATE_ADDR_MAX	64
 #define RRSTATE_ERR_MAX	256
 #define RRSTATE_PATH_MAX	4096
@@ -32,9 +32,6 @@ struct rr_host {
     uint32_t failures;			/* consecutive failures */
     uint32_t flags;			/* RR_TLS_*: the last session */
     uint64_t sent;			/* messages delivered through it */
-    int64_t slow_since;			/* greeting overdue since; 0: not */
-    int32_t slow_pid;			/* the delivery waiting for it */
-    uint32_t spare;
     char    last_error[RRSTATE_ERR_MAX];
 };
 
@@ -76,10 +73,8 @@ extern void rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 extern void rrstate_mark_down(struct rrstate *st, int index, const char *addr,
 			              const char *error, time_t now, long backoff,
 			              long max_backoff, struct rr_change *change);
-extern int rrstate_slow(struct rrstate *st, int index, const int *tried,
-			        time_t now, long lease, int32_t *watcher);
-extern int rrstate_is_slow(const struct rr_host *host, time_t now,
-			           long lease);
+extern int rrstate_other_live(struct rrstate *st, int index,
+			               const int *tried, time_t now);
 extern void rrstate_count_sent(struct rrstate *st, int index, time_t now);
 extern void rrstate_note_error(struct rrstate *st, int index,
 			               const char *error, time_t now);

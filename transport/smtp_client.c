@@ -172,13 +172,14 @@ static void policy_down(struct session *s, const char *dsn, const char *fmt,
     s->state = S_QUIT;
 }
 
-/* slow_left - the greeting is overdue and another delivery waits for it */
+/* slow_left - no greeting within greeting_grace, and another host is up */
 
 static void slow_left(struct session *s)
 {
-    s->res->host = SMTP_HOST_SLOW;
-    snprintf(s->res->error, sizeof(s->res->error), "no greeting from %s "
-	     "after %lds, and another delivery is already waiting for it",
+    s->res->host = SMTP_HOST_DOWN;
+    snprintf(s->res->error, sizeof(s->res->error), "%s %s after %lds "
+	     "(greeting_grace), and another host is up",
+	     s->state == S_CONNECT ? "no connection to" : "no greeting from",
 	     s->res->relay, s->conf->greeting_grace);
     s->state = S_DONE;
 }

@@ -18,13 +18,13 @@ struct smtp_request {
     long long start_ms;			/* for delay= in the log */
     long long deadline_ms;		/* the whole run ends here */
     int     (*slow_host) (void *);	/* no greeting after greeting_grace: */
-    void   *slow_ctx;			/* ... nonzero to try another host */
+    void   *slow_ctx;			/* ... nonzero to give up on the host */
 };
 
-enum smtp_host { SMTP_HOST_OK, SMTP_HOST_DOWN, SMTP_HOST_SLOW };
+enum smtp_host { SMTP_HOST_OK, SMTP_HOST_DOWN };
 
 struct smtp_result {
-    enum smtp_host host;		/* DOWN: mark it down; SLOW: left */
+    enum smtp_host host;		/* SMTP_HOST_DOWN: mark it down */
     int     reached;			/* EHLO/HELO was accepted */
     int     delivered;			/* 2xx to the final dot */
     int     deadline;			/* the run's deadline ran out */

@@ -243,87 +243,32 @@ START_TEST(test_failover_cursor)
 }
 END_TEST
 
-/* slow_in_child - rrstate_slow() as another rrelay process; 10 + result */
+/* test_other_live - is there somewhere else to go than a slow host */
 
-static int slow_in_child(int index, const int *tried, time_t now,
-			         int32_t *watcher)
-{
-    int     fds[2];
-    pid_t   pid;
-    int     status;
-    struct rrstate st;
-
-    ck_assert_int_eq(pipe(fds), 0);
-    if ((pid = fork()) == 0) {
-	rrstate_open(&st, dir, &list);
-	status = rrstate_slow(&st, index, tried, now, 30, watcher);
-	rrstate_close(&st);
-	if (write(fds[1], watcher, sizeof(*watcher)) != sizeof(*watcher))
-	    _exit(1);
-	_exit(10 + status);
-    }
-    close(fds[1]);
-    ck_assert_int_eq(read(fds[0], watcher, sizeof(*watcher)),
-		     sizeof(*watcher));
-    close(fds[0]);
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
-    return (WEXITSTATUS(status));
-}
-
-/* test_slow - one watcher per slow host; others leave it while they can */
-
-START_TEST(test_slow)
+START_TEST(test_other_live)
 {
     struct rrstate st;
-    struct rr_change ch;
     int     tried[HOSTLIST_MAX] = {0};
-    int32_t watcher = 0;
-    int     i;
 
-    /* The first delivery to find the greeting overdue becomes the watcher. */
     rrstate_open(&st, dir, &list);
     tried[0] = 1;
-    ck_assert_int_eq(rrstate_slow(&st, 0, tried, 1000, 30, &watcher), 0);
-    ck_assert_int_eq(watcher, getpid());
-    ck_assert(rrstate_is_slow(&st.hosts[0], 1000, 30));
-    /* ... and asking again changes nothing. */
-    ck_assert_int_eq(rrstate_slow(&st, 0, tried, 1001, 30, &watcher), 0);
-    ck_assert_int_eq(watcher, getpid());
-    rrstate_close(&st);
-    /* Others leave it for the next live host, and new messages skip it. */
-    ck_assert_int_eq(slow_in_child(0, tried, 1002, &watcher), 11);
-    ck_assert_int_eq(watcher, getpid());
-    for (i = 0; i < 6; i++)
-	ck_assert_int_ne(pick(1002, 0), 0);
-    /* With no live host left to go to, they wait too. */
-    tried[1] = tried[2] = 1;
-    ck_assert_int_eq(slow_in_child(0, tried, 1002, &watcher), 10);
+    ck_assert_int_eq(rrstate_other_live(&st, 0, tried, 1000), 1);
+    tried[1] = tried[2] = 1;			/* all tried */
+    ck_assert_int_eq(rrstate_other_live(&st, 0, tried, 1000), 0);
     tried[1] = tried[2] = 0;
-    mark_down(1, 1002, 0);
-    mark_down(2, 1002, 0);
-    ck_assert_int_eq(slow_in_child(0, tried, 1003, &watcher), 10);
-    ck_assert_int_eq(watcher, getpid());
-    /* The mark ends when the host answers ... */
-    rrstate_open(&st, dir, &list);
-    rrstate_mark_up(&st, 0, "192.0.2.1:25", 0, 0, 1004, &ch);
-    ck_assert(!rrstate_is_slow(&st.hosts[0], 1004, 30));
-    rrstate_mark_up(&st, 1, "192.0.2.2:25", 0, 0, 1004, &ch);
-    rrstate_mark_up(&st, 2, "192.0.2.3:25", 0, 0, 1004, &ch);
     rrstate_close(&st);
-    ck_assert_int_eq(slow_in_child(0, tried, 1005, &watcher), 10);
-    ck_assert_int_ne(watcher, getpid());	/* the child took over */
-    /* ... or when it is marked down, or after the lease (a lost watcher). */
-    mark_down(0, 1006, 0);
+    mark_down(1, 1000, 0);			/* until 1060 */
     rrstate_open(&st, dir, &list);
-    ck_assert(!rrstate_is_slow(&st.hosts[0], 1006, 30));
-    ck_assert_int_eq(rrstate_slow(&st, 0, tried, 1010, 30, &watcher), 0);
-    ck_assert_int_eq(watcher, getpid());
-    ck_assert(rrstate_is_slow(&st.hosts[0], 1039, 30));
-    ck_assert(!rrstate_is_slow(&st.hosts[0], 1040, 30));
+    ck_assert_int_eq(rrstate_other_live(&st, 0, tried, 1001), 1);
     rrstate_close(&st);
-    ck_assert_int_eq(slow_in_child(0, tried, 1040, &watcher), 10);
-    ck_assert_int_ne(watcher, getpid());
+    mark_down(2, 1000, 0);
+    rrstate_open(&st, dir, &list);
+    ck_assert_int_eq(rrstate_other_live(&st, 0, tried, 1001), 0);
+    tried[0] = 0;
+    ck_assert_int_eq(rrstate_other_live(&st, 1, tried, 1001), 1);	/* 0 */
+    tried[0] = 1;
+    ck_assert_int_eq(rrstate_other_live(&st, 0, tried, 1060), 1);	/* over */
+    rrstate_close(&st);
 }
 END_TEST
 
@@ -408,7 +353,7 @@ int     main(void)
     tcase_add_test(tc, test_backoff);
     tcase_add_test(tc, test_all_down);
     tcase_add_test(tc, test_next);
-    tcase_add_test(tc, test_slow);
+    tcase_add_test(tc, test_other_live);
     tcase_add_test(tc, test_failover_cursor);
     tcase_add_test(tc, test_corrupt);
     tcase_add_test(tc, test_unusable_dir);
