@@ -108,6 +108,20 @@ count_hdr() {
     (((t1 - t0) / 1000000 < 4500))
 }
 
+@test "filter: a change to resolv.conf takes effect without a restart" {
+    start
+    local rc=/etc/netns/$FL_NS/resolv.conf
+    send_ok mx.pass.test joe@pass.test      # the milter has resolver states now
+    grep -q '^Received-SPF: pass ' <<<"$HDRS"
+    # in place, as an admin's editor would (the namespace bind-mounts the file)
+    printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' >"$rc"
+    run fl_smtp mx.pass.test joe@pass.test
+    [[ $output == *"451 4.7.24 SPF temperror checking pass.test: DNS lookup failure"* ]]
+    echo "nameserver 127.0.0.1" >"$rc"
+    send_ok mx.pass.test joe@pass.test
+    grep -q '^Received-SPF: pass ' <<<"$HDRS"
+}
+
 @test "filter: permerror (two SPF records) is marked, or rejected with 550 5.7.24" {
     start
     send_ok mx.pass.test joe@two.test
