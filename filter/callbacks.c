@@ -12,16 +12,28 @@
  *	are thin: they copy what the MTA says into the contexts and call
  *	the pure modules (spf_check, policy, headers).
  *
+ *	The filter answers the MTA only at MAIL FROM and at the end of
+ *	the message. connect, HELO and each header field are "no reply"
+ *	steps (SMFIP_NR_CONN, SMFIP_NR_HELO, SMFIP_NR_HDR): the MTA does
+ *	not wait for them, and Postfix sends them in one write with the
+ *	next command that does wait. libmilter offers these steps always
+ *	and answers "continue" itself to an MTA that lacks them. What
+ *	these steps cannot say (accept, tempfail) is said at the next
+ *	step that answers:
+ *
  *	connect	takes a reference to the current configuration. A client
  *		in trusted_networks, or one without an IP address, is
- *		accepted with no check and no header.
+ *		logged as skipped here and accepted with no check and no
+ *		header: each of its messages at MAIL FROM. Out of memory,
+ *		it is logged here and every MAIL FROM is deferred.
  *	helo	remembers the latest HELO/EHLO name.
  *	envfrom	skips SASL-authenticated clients ({auth_authen}, with
  *		skip_authenticated), runs the SPF check and applies the
  *		policy: a reject (5xx) or defer (4xx) happens here, at
  *		MAIL FROM, with the reply from policy_reply().
  *	header	notes the Authentication-Results fields that claim our
- *		authserv-id.
+ *		authserv-id. Out of memory, it is logged once and the
+ *		message is deferred at its end.
  *	eom	deletes those forged fields (last first, so that indexes
  *		stay valid), adds Received-SPF and/or Authentication-
  *		Results at the top, and logs the decision.
@@ -49,6 +61,7 @@
 #define CB_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGHDRS)
 #define CB_NO_STEPS	(SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN \
 			 | SMFIP_NODATA | SMFIP_NOEOH)
+#define CB_NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR)
 
 /* cb_qid - Postfix's queue id, or NOQUEUE */
 
@@ -97,7 +110,7 @@ static void cb_log_decision(SMFICTX *ctx, const struct conn_ctx *cc)
 	     *v->reason ? " (" : "", v->reason, *v->reason ? ")" : "");
 }
 
-/* cb_connect - a new SMTP client */
+/* cb_connect - a new SMTP client (no reply) */
 
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
@@ -108,22 +121,20 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (conf)
 	    mconf_release(conf);
 	log_error("out of memory for a new connection");
-	return (SMFIS_TEMPFAIL);
+	return (SMFIS_NOREPLY);		/* cb_envfrom() defers */
     }
     smfi_setpriv(ctx, cc);
     cc_set_client(cc, hostaddr, hostname);
-    if (*cc->cc_ip == 0) {
-	cb_log_skip(cc, "no client IP address");
-	return (SMFIS_ACCEPT);
-    }
-    if (cidr_list_match(&conf->trusted, cc->cc_ip)) {
-	cb_log_skip(cc, "trusted network");
-	return (SMFIS_ACCEPT);
-    }
-    return (SMFIS_CONTINUE);
+    if (*cc->cc_ip == 0)
+	cc->cc_skip = "no client IP address";
+    else if (cidr_list_match(&conf->trusted, cc->cc_ip))
+	cc->cc_skip = "trusted network";
+    if (cc->cc_skip)
+	cb_log_skip(cc, cc->cc_skip);
+    return (SMFIS_NOREPLY);
 }
 
-/* cb_helo - HELO or EHLO */
+/* cb_helo - HELO or EHLO (no reply) */
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 {
@@ -131,7 +142,7 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 
     if (cc)
 	cc_set_helo(cc, helo);
-    return (SMFIS_CONTINUE);
+    return (SMFIS_NOREPLY);
 }
 
 /* cb_refuse - reply and log for a reject or defer at MAIL FROM */
@@ -162,7 +173,9 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     const char *auth;
 
     if (cc == 0)
-	return (SMFIS_TEMPFAIL);
+	return (SMFIS_TEMPFAIL);	/* out of memory at connect */
+    if (cc->cc_skip)
+	return (SMFIS_ACCEPT);		/* logged at connect */
     mc = &cc->cc_msg;
     conf = cc->cc_conf;
     mc_reset(mc);
@@ -186,20 +199,21 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     return (SMFIS_CONTINUE);
 }
 
-/* cb_header - note forged Authentication-Results fields */
+/* cb_header - note forged Authentication-Results fields (no reply) */
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
     struct conn_ctx *cc = smfi_getpriv(ctx);
+    struct msg_ctx *mc;
 
-    if (cc == 0 || !cc->cc_msg.mc_active)
-	return (SMFIS_CONTINUE);
-    if (mc_note_header(&cc->cc_msg, name, value,
-		       cc->cc_conf->authserv_id) < 0) {
+    if (cc == 0 || !cc->cc_msg.mc_active || cc->cc_msg.mc_nomem)
+	return (SMFIS_NOREPLY);
+    mc = &cc->cc_msg;
+    if (mc_note_header(mc, name, value, cc->cc_conf->authserv_id) < 0) {
 	log_error("out of memory while reading headers");
-	return (SMFIS_TEMPFAIL);
+	mc->mc_nomem = 1;		/* cb_eom() defers */
     }
-    return (SMFIS_CONTINUE);
+    return (SMFIS_NOREPLY);
 }
 
 /* cb_remove_forged - delete the forged fields, the last one first */
@@ -255,6 +269,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
     if (cc == 0 || !cc->cc_msg.mc_active)
 	return (SMFIS_CONTINUE);
     mc = &cc->cc_msg;
+    if (mc->mc_nomem) {
+	mc_reset(mc);
+	return (SMFIS_TEMPFAIL);	/* logged in cb_header() */
+    }
     cb_qid(ctx, qid, sizeof(qid));
     if (mc->mc_too_many) {
 	log_warn("%s: more than %d forged Authentication-Results fields: "
@@ -297,7 +315,7 @@ static sfsistat cb_close(SMFICTX *ctx)
     return (SMFIS_CONTINUE);
 }
 
-/* cb_negotiate - ask for header changes; skip the steps we do not use */
+/* cb_negotiate - ask for header changes; skip or do not answer steps */
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			             unsigned long f2, unsigned long f3,
@@ -311,8 +329,18 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	log_error("the MTA does not let filters add and change headers");
 	return (SMFIS_REJECT);
     }
+
+    /*
+     * libmilter offers the no-reply steps to every filter, and answers
+     * "continue" in our place to an MTA that lacks them: only a library
+     * that cannot do this leaves them out, and our callbacks rely on it.
+     */
+    if ((f1 & CB_NR_STEPS) != CB_NR_STEPS) {
+	log_error("libmilter does not offer the no-reply protocol steps");
+	return (SMFIS_REJECT);
+    }
     *pf0 = CB_ACTIONS;
-    *pf1 = f1 & CB_NO_STEPS;
+    *pf1 = (f1 & CB_NO_STEPS) | CB_NR_STEPS;
     *pf2 = 0;
     *pf3 = 0;
     return (SMFIS_CONTINUE);

@@ -26,6 +26,7 @@ struct msg_ctx {
     size_t  mc_nforged;
     size_t  mc_forged_cap;
     int     mc_too_many;		/* more than MC_FORGED_MAX of them */
+    int     mc_nomem;			/* out of memory noting them */
 };
 
 struct conn_ctx {
@@ -33,6 +34,7 @@ struct conn_ctx {
     char    cc_ip[INET6_ADDRSTRLEN];	/* "" when unknown */
     char    cc_host[CC_HOST_MAX + 1];
     char    cc_helo[CC_HELO_MAX + 1];	/* "" until HELO/EHLO */
+    const char *cc_skip;		/* why not checked, or null */
     struct msg_ctx cc_msg;
 };
 

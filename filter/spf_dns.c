@@ -16,11 +16,18 @@
  *	replaces libspf2's resolv layer for two reasons: that layer has
  *	no time limit (its waits come from resolv.conf alone), and it
  *	grows its answer buffer without bound. This one asks with
- *	res_nquery() on a resolver state of its own for each query
- *	(glibc re-reads resolv.conf only when it changed), with the
- *	timeout and retry count cut to the time left in the current check
- *	(spf_budget). An answer is read into a buffer of SDNS_ANSWER_MAX
- *	bytes, the most a DNS message can hold.
+ *	res_nquery(), with the timeout and retry count cut to the time
+ *	left in the current check (spf_budget). An answer is read into a
+ *	buffer of SDNS_ANSWER_MAX bytes, the most a DNS message can hold.
+ *
+ *	Each query takes a resolver state (with its answer buffer) from
+ *	a pool of the layer, used by one thread at a time, and gives it
+ *	back after: its UDP socket stays open from one query to the next
+ *	(RES_STAYOPEN), so that a query costs a send and a receive, not
+ *	also a res_ninit(), a socket, a connect and a close. A state is
+ *	made again when resolv.conf changed since it was made (the test
+ *	glibc itself makes), and at most SDNS_POOL_MAX idle states are
+ *	kept.
  *
  *	Every failure other than "no such name" (NXDOMAIN) and "no data"
  *	reads as TRY_AGAIN, which libspf2 turns into temperror, as RFC
@@ -40,14 +47,37 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/nameser.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spf_budget.h"
 #include "spf_dns.h"
+
+#define SDNS_POOL_MAX	32		/* idle resolver states kept */
+
+/* One resolver state, used by one query at a time. */
+
+struct sdns_res {
+    struct __res_state res;
+    int     retrans;			/* as res_ninit() set them */
+    int     retry;
+    struct stat conf;			/* resolv.conf when made */
+    int     conf_ok;			/* ... and whether it was there */
+    unsigned char answer[SDNS_ANSWER_MAX];
+};
+
+/* The idle states of one layer (its hook). */
+
+struct sdns_pool {
+    pthread_mutex_t lock;
+    struct sdns_res *idle[SDNS_POOL_MAX];
+    int     nidle;
+};
 
 /* sdns_fit_timeout - cut the resolver's timeout and attempts to the time left */
 
@@ -213,44 +243,126 @@ static int sdns_herrno(int herrno)
     }
 }
 
+/* sdns_conf_same - resolv.conf is as it was when r was made */
+
+static int sdns_conf_same(const struct sdns_res *r)
+{
+    struct stat st;
+    int     ok = (stat(_PATH_RESCONF, &st) == 0);
+
+    if (ok != r->conf_ok)
+	return (0);
+    return (!ok || (st.st_dev == r->conf.st_dev && st.st_ino == r->conf.st_ino
+		    && st.st_size == r->conf.st_size
+		    && st.st_mtim.tv_sec == r->conf.st_mtim.tv_sec
+		    && st.st_mtim.tv_nsec == r->conf.st_mtim.tv_nsec
+		    && st.st_ctim.tv_sec == r->conf.st_ctim.tv_sec
+		    && st.st_ctim.tv_nsec == r->conf.st_ctim.tv_nsec));
+}
+
+/* sdns_res_init - (re)make the resolver state of r; -1 on failure */
+
+static int sdns_res_init(struct sdns_res *r)
+{
+    /* Stat first: a change made during res_ninit() is seen next time. */
+    r->conf_ok = (stat(_PATH_RESCONF, &r->conf) == 0);
+    memset(&r->res, 0, sizeof(r->res));
+    if (res_ninit(&r->res) != 0)
+	return (-1);
+    r->res.options |= RES_STAYOPEN;
+    r->retrans = r->res.retrans;
+    r->retry = r->res.retry;
+    return (0);
+}
+
+/* sdns_res_free - close and free a resolver state */
+
+static void sdns_res_free(struct sdns_res *r)
+{
+    res_nclose(&r->res);
+    free(r);
+}
+
+/* sdns_res_get - an idle resolver state, or a new one; null on failure */
+
+static struct sdns_res *sdns_res_get(struct sdns_pool *pool)
+{
+    struct sdns_res *r = 0;
+
+    pthread_mutex_lock(&pool->lock);
+    if (pool->nidle > 0)
+	r = pool->idle[--pool->nidle];
+    pthread_mutex_unlock(&pool->lock);
+    if (r && sdns_conf_same(r)) {
+	r->res.retrans = r->retrans;	/* undo sdns_fit_timeout() */
+	r->res.retry = r->retry;
+	return (r);
+    }
+    if (r)
+	res_nclose(&r->res);
+    else if ((r = malloc(sizeof(*r))) == 0)
+	return (0);
+    if (sdns_res_init(r) < 0) {
+	free(r);			/* no res_nclose(): nothing to close */
+	return (0);
+    }
+    return (r);
+}
+
+/* sdns_res_put - give a resolver state back to the pool */
+
+static void sdns_res_put(struct sdns_pool *pool, struct sdns_res *r)
+{
+    pthread_mutex_lock(&pool->lock);
+    if (pool->nidle < SDNS_POOL_MAX) {
+	pool->idle[pool->nidle++] = r;
+	r = 0;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (r)
+	sdns_res_free(r);
+}
+
 /* sdns_lookup - the layer's lookup method */
 
 static SPF_dns_rr_t *sdns_lookup(SPF_dns_server_t *layer, const char *domain,
 				         ns_type type, int should_cache)
 {
-    struct __res_state res;
-    unsigned char *answer = 0;
+    struct sdns_res *r = 0;
     SPF_dns_rr_t *rr;
     long    ms_left = budget_ms_left();
     int     len;
 
     (void) should_cache;
-    memset(&res, 0, sizeof(res));
-    if (ms_left == 0 || res_ninit(&res) != 0) {
+    if (ms_left == 0 || (r = sdns_res_get(layer->hook)) == 0) {
 	rr = sdns_error_rr(layer, domain, type, TRY_AGAIN);
 	goto out;
     }
-    if ((answer = malloc(SDNS_ANSWER_MAX)) == 0) {
-	rr = 0;
-	goto out;
-    }
-    sdns_fit_timeout(&res, ms_left);
-    len = res_nquery(&res, domain, ns_c_in, type, answer, SDNS_ANSWER_MAX);
+    sdns_fit_timeout(&r->res, ms_left);
+    len = res_nquery(&r->res, domain, ns_c_in, type, r->answer,
+		     SDNS_ANSWER_MAX);
     if (len < 0)
-	rr = sdns_error_rr(layer, domain, type, sdns_herrno(res.res_h_errno));
+	rr = sdns_error_rr(layer, domain, type,
+			   sdns_herrno(r->res.res_h_errno));
     else
-	rr = sdns_parse(layer, domain, type, answer,
+	rr = sdns_parse(layer, domain, type, r->answer,
 			len > SDNS_ANSWER_MAX ? SDNS_ANSWER_MAX : len);
 out:
-    res_nclose(&res);
-    free(answer);
+    if (r)
+	sdns_res_put(layer->hook, r);
     return (rr);
 }
 
-/* sdns_destroy - free the layer */
+/* sdns_destroy - free the layer and its idle resolver states */
 
 static void sdns_destroy(SPF_dns_server_t *layer)
 {
+    struct sdns_pool *pool = layer->hook;
+
+    while (pool->nidle > 0)
+	sdns_res_free(pool->idle[--pool->nidle]);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
     free(layer);
 }
 
@@ -259,9 +371,17 @@ static void sdns_destroy(SPF_dns_server_t *layer)
 SPF_dns_server_t *sdns_resolv_new(void)
 {
     SPF_dns_server_t *layer;
+    struct sdns_pool *pool;
 
     if ((layer = calloc(1, sizeof(*layer))) == 0)
 	return (0);
+    if ((pool = calloc(1, sizeof(*pool))) == 0
+	|| pthread_mutex_init(&pool->lock, 0) != 0) {
+	free(pool);
+	free(layer);
+	return (0);
+    }
+    layer->hook = pool;
     layer->destroy = sdns_destroy;
     layer->lookup = sdns_lookup;
     layer->name = "rrelay-resolv";

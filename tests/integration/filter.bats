@@ -108,6 +108,20 @@ count_hdr() {
     (((t1 - t0) / 1000000 < 4500))
 }
 
+@test "filter: a change to resolv.conf takes effect without a restart" {
+    start
+    local rc=/etc/netns/$FL_NS/resolv.conf
+    send_ok mx.pass.test joe@pass.test      # the milter has resolver states now
+    grep -q '^Received-SPF: pass ' <<<"$HDRS"
+    # in place, as an admin's editor would (the namespace bind-mounts the file)
+    printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' >"$rc"
+    run fl_smtp mx.pass.test joe@pass.test
+    [[ $output == *"451 4.7.24 SPF temperror checking pass.test: DNS lookup failure"* ]]
+    echo "nameserver 127.0.0.1" >"$rc"
+    send_ok mx.pass.test joe@pass.test
+    grep -q '^Received-SPF: pass ' <<<"$HDRS"
+}
+
 @test "filter: permerror (two SPF records) is marked, or rejected with 550 5.7.24" {
     start
     send_ok mx.pass.test joe@two.test
@@ -162,6 +176,32 @@ count_hdr() {
     fl_log_has "NOQUEUE: spf=skip client=unknown\[192\.0\.2\.1\] .*action=accept \(trusted network\)$"
     run fl_smtp mx.pass.test joe@fail.test "" "$FL_V6"     # not trusted
     [[ $output == *"550 5.7.23 "* ]]
+}
+
+@test "filter: several messages in one SMTP session: each checked and marked, or skipped, once" {
+    command -v smtp-source >/dev/null || skip "needs smtp-source (postfix)"
+    start "trusted_networks=127.0.0.0/8, 2001:db8::/32"
+    local qid n=0
+    # untrusted 192.0.2.1: three messages over one connection (-d)
+    fl_ns smtp-source -d -s 1 -m 3 -M mx.pass.test -f joe@pass.test -t rcpt@example.org "$FL_V4:25"
+    # trusted 2001:db8::1: two messages over one connection
+    fl_ns smtp-source -d -s 1 -m 2 -M mx.pass.test -f joe@fail.test -t rcpt@example.org "[$FL_V6]:25"
+    fl_wait 10 bash -c "[ \$(find '$FL_T/pf/queue/hold' -type f | wc -l) -eq 5 ]"
+    for qid in $(find "$FL_T/pf/queue/hold" -type f -printf '%f\n'); do
+        HDRS=$(fl_held_headers "$qid")
+        if grep -q '^Received-SPF: pass ' <<<"$HDRS"; then
+            [ "$(count_hdr Received-SPF)" -eq 1 ]
+            [ "$(count_hdr Authentication-Results)" -eq 1 ]
+            n=$((n + 1))
+        else
+            [ "$(count_hdr Received-SPF)" -eq 0 ]
+            [ "$(count_hdr Authentication-Results)" -eq 0 ]
+        fi
+    done
+    [ "$n" -eq 3 ]
+    [ "$(fl_log_count ": spf=pass identity=mailfrom client=unknown\[192\.0\.2\.1\] .*action=mark$")" -eq 3 ]
+    [ "$(fl_log_count "NOQUEUE: spf=skip client=unknown\[2001:db8::1\] action=accept \(trusted network\)$")" -eq 1 ]
+    [ "$(fl_log_count "spf=")" -eq 4 ]
 }
 
 @test "filter: forged Authentication-Results with our authserv-id are removed" {

@@ -82,15 +82,84 @@ check(mt.getreply(c) == SMFIR_CONTINUE, "none is marked")
 check(mt.eom(c) == nil, "eom 2")
 check(string.find(mt.getheader(c, "Authentication-Results", 0), "spf=none smtp.helo=", 1, true), "none for <>")
 mt.disconnect(c)
--- a client without an IP address (unspec): accepted unchecked
+-- a client without an IP address (unspec): each message accepted unchecked
+-- at MAIL FROM (connect is a no-reply step)
 local u = mt.connect(SOCK, 20, 0.1)
 check(mt.conninfo(u, "localhost", "unspec") == nil, "conninfo unspec")
+check(mt.mailfrom(u, "<joe@fail.test>") == nil, "mail unspec")
 check(mt.getreply(u) == SMFIR_ACCEPT, "no IP address: accepted")
+check(mt.mailfrom(u, "<joe@fail.test>") == nil, "mail unspec 2")
+check(mt.getreply(u) == SMFIR_ACCEPT, "no IP address: accepted again")
 mt.disconnect(u)
 EOF
     fl_log_has "NOQUEUE: spf=pass identity=mailfrom client=client\.test\[192\.0\.2\.1\] helo=\[192\.0\.2\.1\] from=<joe@pass\.test> action=mark$"
     fl_log_has "NOQUEUE: spf=none identity=helo .*from=<> action=mark \(the HELO name is not a domain name\)$"
     fl_log_has "spf=skip client=localhost\[unknown\] action=accept \(no client IP address\)$"
+    [ "$(fl_log_count "spf=skip client=localhost")" -eq 1 ]     # once per connection
+    [ "$(fl_log_count "fail\.test")" -eq 0 ]
+    fl_alive "$(fl_milter_pid)"
+}
+
+@test "milter: connect, HELO and header fields get no reply; an MTA without that still gets answers" {
+    fl_milter_start
+    fl_mt <<EOF
+$PRELUDE
+-- what the filter asks for: answers only at MAIL FROM and end of message
+local c = mt.connect(SOCK, 20, 0.1)
+check(mt.test_option(c, SMFIP_NR_CONN), "no reply to connect")
+check(mt.test_option(c, SMFIP_NR_HELO), "no reply to HELO")
+check(mt.test_option(c, SMFIP_NR_HDR), "no reply to header fields")
+check(not mt.test_option(c, SMFIP_NR_MAIL), "a reply to MAIL FROM")
+check(mt.test_option(c, SMFIP_NORCPT) and mt.test_option(c, SMFIP_NOBODY), "no RCPT, no body")
+check(mt.conninfo(c, "client.test", "192.0.2.1") == nil, "conninfo")
+check(mt.helo(c, "mx.pass.test") == nil, "helo")
+check(mt.mailfrom(c, "<joe@fail.test>") == nil, "mail fail")
+check(mt.getreply(c) == SMFIR_REPLYCODE, "fail: refused at MAIL FROM")
+check(mt.mailfrom(c, "<joe@pass.test>") == nil, "mail")
+check(mt.getreply(c) == SMFIR_CONTINUE, "pass")
+check(mt.header(c, "Authentication-Results", "mx.rrelay.test; spf=pass") == nil, "forged")
+check(mt.header(c, "Subject", "x") == nil, "subject")
+check(mt.eom(c) == nil, "eom")
+check(mt.getreply(c) == SMFIR_CONTINUE, "eom: accepted")
+check(mt.eom_check(c, MT_HDRDELETE, "Authentication-Results"), "forged field removed")
+check(mt.eom_check(c, MT_HDRINSERT, "Received-SPF"), "Received-SPF added")
+mt.disconnect(c)
+-- an MTA without the no-reply steps: libmilter answers "continue" for us
+local steps = SMFIP_NOCONNECT + SMFIP_NOHELO + SMFIP_NOMAIL + SMFIP_NORCPT
+    + SMFIP_NOBODY + SMFIP_NOHDRS + SMFIP_NOEOH + SMFIP_NOUNKNOWN + SMFIP_NODATA
+    + SMFIP_SKIP
+local d = mt.connect(SOCK, 20, 0.1)
+check(mt.negotiate(d, 6, steps, nil) == nil, "negotiate without no-reply steps")
+check(not mt.test_option(d, SMFIP_NR_CONN) and not mt.test_option(d, SMFIP_NR_HDR), "none granted")
+check(mt.conninfo(d, "client.test", "192.0.2.1") == nil, "conninfo")
+check(mt.getreply(d) == SMFIR_CONTINUE, "connect answered")
+check(mt.helo(d, "mx.pass.test") == nil, "helo")
+check(mt.getreply(d) == SMFIR_CONTINUE, "HELO answered")
+check(mt.mailfrom(d, "<joe@pass.test>") == nil, "mail")
+check(mt.getreply(d) == SMFIR_CONTINUE, "pass")
+check(mt.header(d, "Authentication-Results", "mx.rrelay.test; spf=pass") == nil, "forged")
+check(mt.getreply(d) == SMFIR_CONTINUE, "header answered")
+check(mt.eom(d) == nil, "eom")
+check(mt.getreply(d) == SMFIR_CONTINUE, "eom: accepted")
+check(mt.eom_check(d, MT_HDRDELETE, "Authentication-Results"), "forged field removed")
+check(mt.eom_check(d, MT_HDRINSERT, "Received-SPF"), "Received-SPF added")
+mt.disconnect(d)
+-- a trusted client: every message accepted at MAIL FROM, unchecked
+local t = mt.connect(SOCK, 20, 0.1)
+check(mt.conninfo(t, "localhost", "127.0.0.1") == nil, "conninfo trusted")
+check(mt.helo(t, "localhost") == nil, "helo trusted")
+for i = 1, 2 do
+    check(mt.mailfrom(t, "<joe@fail.test>") == nil, "mail trusted")
+    check(mt.getreply(t) == SMFIR_ACCEPT, "trusted: accepted")
+end
+mt.disconnect(t)
+EOF
+    fl_log_has "NOQUEUE: spf=fail identity=mailfrom client=client\.test\[192\.0\.2\.1\] .*action=reject$"
+    [ "$(fl_log_count ": removed 1 forged Authentication-Results field$")" -eq 2 ]
+    [ "$(fl_log_count "spf=pass identity=mailfrom client=client\.test")" -eq 2 ]
+    fl_log_has "NOQUEUE: spf=skip client=localhost\[127\.0\.0\.1\] action=accept \(trusted network\)$"
+    [ "$(fl_log_count "spf=skip")" -eq 1 ]       # once per connection
+    [ "$(fl_log_count "spf=")" -eq 4 ]
     fl_alive "$(fl_milter_pid)"
 }
 
