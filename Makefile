@@ -19,7 +19,12 @@ ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARN     += -Wno-format-truncation
 endif
 CPPFLAGS += -D_GNU_SOURCE -Icommon
-LDLIBS    = -lresolv -ldl
+# rrelay links only libc (and libdl, in libc since glibc 2.34): it loads
+# libssl and libresolv itself when a delivery first needs them (ossl.c,
+# resolve.c), because linking them cost every process start more than
+# the rest of a plaintext delivery. The milter is a daemon: it links them.
+LDLIBS    = -ldl
+MILTER_LDLIBS = -lresolv -ldl
 PREFIX   ?= /usr/local
 LIBEXEC   = $(PREFIX)/libexec/rrelay
 SBINDIR   = $(PREFIX)/sbin
@@ -79,7 +84,7 @@ $(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(MILTER_LDLIBS)
 
 # Unit tests: tests/unit/check_filter_*.c test the filter, the others the
 # transport; each links only its own program's code, so one can't break
@@ -89,7 +94,7 @@ $(OBJ)/tests/unit/check_%.o: CPPFLAGS += -Itransport
 
 $(BUILD)/tests/check_filter_%: $(OBJ)/tests/unit/check_filter_%.o $(LIB_FILTER) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lspf2 $(MILTER_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lspf2 $(MILTER_LIBS) $(MILTER_LDLIBS)
 
 $(BUILD)/tests/check_%: $(OBJ)/tests/unit/check_%.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	@mkdir -p $(dir $@)

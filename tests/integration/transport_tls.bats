@@ -580,3 +580,12 @@ ld_loads() {
     [[ $output == *"file=libssl.so."*"dynamically loaded by"* ]]
     rr_eq "TLS: sent, verified" 1 "$(rr_tls_log_count Qldtls "$TLS_RE verified, status=sent")"
 }
+
+@test "rrelay's binary needs only libc at start-up (OpenSSL and libresolv are loaded on first use)" {
+    run -0 readelf -d "$RRELAY"
+    # (a SANITIZE=1 build also needs the sanitizers' runtimes)
+    needed=$(grep '(NEEDED)' <<<"$output" | sed 's/.*\[\(.*\)\]/\1/' |
+        grep -vE '^lib(asan|ubsan)\.so' | sort | tr '\n' ' ')
+    echo "needed: $needed"
+    rr_eq "shared libraries needed" "libc.so.6 " "$needed"
+}
