@@ -119,7 +119,7 @@ static int pending(const struct smtp_request *req)
 /* record - put one session's result into the shared state and the log */
 
 static void record(struct relay *relay, int index,
-		           const struct smtp_result *res)
+		           const struct smtp_result *res, time_t since)
 {
     const struct rrconfig *conf = relay->req->conf;
     const char *dest = relay->list->dests[index].text;
@@ -137,12 +137,14 @@ static void record(struct relay *relay, int index,
 		     (unsigned long) change.failures);
     }
     if (res->host == SMTP_HOST_DOWN && !res->deadline && !res->local_error) {
-	rrstate_mark_down(relay->state, index, res->addr, res->error, now,
-			  conf->backoff, conf->max_backoff, &change);
+	rrstate_mark_down(relay->state, index, res->addr, res->error, since,
+			  now, conf->backoff, conf->max_backoff, &change);
 	log_info("%s: host=%s, addr=%s, status=down, failures=%lu, "
-		 "backoff=%lds (%s)", relay->req->queue_id, dest,
+		 "backoff=%lds%s (%s)", relay->req->queue_id, dest,
 		 res->addr[0] ? res->addr : "none",
-		 (unsigned long) change.failures, change.backoff, res->error);
+		 (unsigned long) change.failures, change.backoff,
+		 change.counted ? "" : ", counted by another delivery",
+		 res->error);
     } else if (res->error[0]) {
 	rrstate_note_error(relay->state, index, res->error, now);
     }
@@ -192,6 +194,7 @@ void    relay_message(struct relay *relay)
     char    dsn[16] = "4.4.1";
     int     deadline = 0;
     struct slow slow = {relay, -1, tried};
+    time_t  since;
 
     req->slow_host = slow_host;
     req->slow_ctx = &slow;
@@ -206,8 +209,9 @@ void    relay_message(struct relay *relay)
     for (index = pick.index; index >= 0; index = pick.index) {
 	tried[index] = 1;
 	slow.index = index;
+	since = time((time_t *) 0);
 	smtp_deliver(&relay->list->dests[index], req, &res);
-	record(relay, index, &res);
+	record(relay, index, &res, since);
 	if (res.host == SMTP_HOST_DOWN || res.local_error) {
 	    snprintf(why, sizeof(why), "%s", res.error);
 	    snprintf(dsn, sizeof(dsn), "%s", res.local_error ? "4.3.5" :

@@ -13,8 +13,8 @@
  *	void	rrstate_next(st, after, tried, now, lease, pick)
  *
  *	void	rrstate_mark_up(st, index, addr, flags, sent, now, change)
- *	void	rrstate_mark_down(st, index, addr, error, now, backoff,
- *				max_backoff, change)
+ *	void	rrstate_mark_down(st, index, addr, error, since, now,
+ *				backoff, max_backoff, change)
  *	int	rrstate_other_live(st, index, tried, now)
  *
  *	void	rrstate_count_sent(st, index, now)
@@ -55,7 +55,10 @@
  *	waits too long for index's greeting has somewhere else to go.
  *
  *	rrstate_mark_down() doubles the backoff for each consecutive
- *	failure, up to max_backoff. rrstate_mark_up() clears it, records
+ *	failure, up to max_backoff. A failure is counted once: when the
+ *	host's last failure was recorded after since (when this attempt
+ *	began), another delivery that overlapped this one has counted it,
+ *	and the backoff stays as it is (change->counted is 0). rrstate_mark_up() clears it, records
  *	whether the session used TLS and verified the server, and adds
  *	sent to the messages delivered (one transaction, not two). Both
  *	report in *change whether the host changed state, for logging.
@@ -399,21 +402,27 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 /* rrstate_mark_down - the host failed; skip it for a growing backoff */
 
 void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
-			          const char *error, time_t now, long backoff,
-			          long max_backoff, struct rr_change *change)
+			          const char *error, time_t since, time_t now,
+			          long backoff, long max_backoff,
+			          struct rr_change *change)
 {
     struct rr_host *host;
 
     begin(st);
     host = &st->hosts[index];
     change->changed = host->failures == 0;
-    if (host->failures < UINT32_MAX)
-	host->failures++;
-    change->failures = host->failures;
-    change->backoff = rrstate_backoff(host->failures, backoff, max_backoff);
-    host->down_until = (int64_t) now + change->backoff;
-    if (change->changed)
+    change->counted = !(host->failures > 0 && host->last_change >= since);
+    if (change->counted) {
+	if (host->failures < UINT32_MAX)
+	    host->failures++;
 	host->last_change = now;
+    }
+    /* from the counted failure; this also ends a probe's lease */
+    host->down_until = host->last_change
+	+ rrstate_backoff(host->failures, backoff, max_backoff);
+    change->failures = host->failures;
+    change->backoff = host->down_until > (int64_t) now ?
+	(long) (host->down_until - (int64_t) now) : 0;
     if (addr && *addr)
 	snprintf(host->addr, sizeof(host->addr), "%s", addr);
     snprintf(host->last_error, sizeof(host->last_error), "%s", error);

@@ -28,7 +28,7 @@ struct rr_host {
     char    dest[DEST_TEXT_MAX];	/* the destination as normalized */
     char    addr[RRSTATE_ADDR_MAX];	/* last address used, "ip:port" */
     int64_t down_until;			/* skip until then; 0 when up */
-    int64_t last_change;		/* last time it went up or down */
+    int64_t last_change;		/* went up or down, or failed again */
     uint32_t failures;			/* consecutive failures */
     uint32_t flags;			/* RR_TLS_*: the last session */
     uint64_t sent;			/* messages delivered through it */
@@ -50,6 +50,7 @@ struct rrstate {
 struct rr_change {
     int     changed;			/* went up, or went down */
     uint32_t failures;			/* before mark_up, after mark_down */
+    int     counted;			/* mark_down: a new failure */
     long    backoff;			/* seconds, after mark_down */
 };
 
@@ -71,8 +72,9 @@ extern void rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 			            uint32_t flags, uint32_t sent, time_t now,
 			            struct rr_change *change);
 extern void rrstate_mark_down(struct rrstate *st, int index, const char *addr,
-			              const char *error, time_t now, long backoff,
-			              long max_backoff, struct rr_change *change);
+			              const char *error, time_t since, time_t now,
+			              long backoff, long max_backoff,
+			              struct rr_change *change);
 extern int rrstate_other_live(struct rrstate *st, int index,
 			               const int *tried, time_t now);
 extern void rrstate_count_sent(struct rrstate *st, int index, time_t now);

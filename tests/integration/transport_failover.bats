@@ -107,6 +107,10 @@ host_re() {
     rr_eq "down for the grace, once per connection" "$(rr_silent_count quiet)" \
         "$(rr_log_count "$(host_re "$q") addr=127\.0\.0\.1:$q, status=down, .*\(no greeting from 127\.0\.0\.1\[127\.0\.0\.1\]:$q after 1s \(greeting_grace\), and another host is up\)")"
     rr_eq "timed out" 0 "$(rr_log_count 'timed out')"
+    # deliveries that met it at the same time count one failure, not one each
+    rr_eq "failures counted" 1 "$(rr_log_count "$(host_re "$q") .*status=down, failures=1, backoff=60s \(")"
+    rr_eq "failures counted by another delivery" "$(($(rr_silent_count quiet) - 1))" \
+        "$(rr_log_count "$(host_re "$q") .*status=down, failures=1, backoff=[0-9]+s, counted by another delivery")"
     rr_eq "rrelay status of the silent host" down "$(rr_host_state "$q")"
 }
 

@@ -63,7 +63,7 @@ static void mark_down(int i, time_t now, long *backoff)
     struct rr_change ch;
 
     rrstate_open(&st, dir, &list);
-    rrstate_mark_down(&st, i, "192.0.2.1:25", "connect refused", now, 60,
+    rrstate_mark_down(&st, i, "192.0.2.1:25", "connect refused", now, now, 60,
 		      600, &ch);
     rrstate_close(&st);
     if (backoff)
@@ -157,18 +157,66 @@ START_TEST(test_backoff)
 {
     long    b;
 
-    mark_down(0, 1000, &b);
+    mark_down(0, 1000, &b);			/* each attempt after the last */
     ck_assert_int_eq(b, 60);
-    mark_down(0, 1000, &b);
+    mark_down(0, 1100, &b);
     ck_assert_int_eq(b, 120);
-    mark_down(0, 1000, &b);
+    mark_down(0, 1300, &b);
     ck_assert_int_eq(b, 240);
-    mark_down(0, 1000, &b);
+    mark_down(0, 1600, &b);
     ck_assert_int_eq(b, 480);
-    mark_down(0, 1000, &b);
+    mark_down(0, 2100, &b);
     ck_assert_int_eq(b, 600);
     ck_assert_int_eq(rrstate_backoff(40, 60, 600), 600);
     ck_assert_int_eq(rrstate_backoff(4000000000U, 60, 86400 * 7), 86400 * 7);
+}
+END_TEST
+
+/* test_overlap - failures of attempts that overlapped count once */
+
+START_TEST(test_overlap)
+{
+    struct rrstate st;
+    struct rr_change ch;
+    struct rr_pick p;
+    int     tried[HOSTLIST_MAX] = {0};
+
+    rrstate_open(&st, dir, &list);
+    /* three deliveries began at 1000; the first to fail counts it */
+    rrstate_mark_down(&st, 0, "192.0.2.1:25", "no greeting", 1000, 1001, 60,
+		      600, &ch);
+    ck_assert_int_eq(ch.counted, 1);
+    ck_assert_int_eq(ch.changed, 1);
+    ck_assert_int_eq(ch.failures, 1);
+    ck_assert_int_eq(ch.backoff, 60);
+    rrstate_mark_down(&st, 0, "192.0.2.1:25", "no greeting", 1000, 1001, 60,
+		      600, &ch);
+    ck_assert_int_eq(ch.counted, 0);
+    ck_assert_int_eq(ch.changed, 0);
+    ck_assert_int_eq(ch.failures, 1);
+    ck_assert_int_eq(ch.backoff, 60);
+    rrstate_mark_down(&st, 0, "192.0.2.1:25", "no greeting", 1000, 1011, 60,
+		      600, &ch);
+    ck_assert_int_eq(ch.counted, 0);
+    ck_assert_int_eq(ch.failures, 1);
+    ck_assert_int_eq(ch.backoff, 50);		/* the same end: 1061 */
+    ck_assert_int_eq(st.hosts[0].down_until, 1061);
+    /* an uncounted failure ends a probe's lease: back to the backoff */
+    tried[1] = tried[2] = 1;
+    rrstate_next(&st, 2, tried, 1062, 30, &p);
+    ck_assert_int_eq(p.index, 0);
+    ck_assert_int_eq(st.hosts[0].down_until, 1092);	/* the lease */
+    rrstate_mark_down(&st, 0, "192.0.2.1:25", "no greeting", 1001, 1062, 60,
+		      600, &ch);
+    ck_assert_int_eq(ch.counted, 0);
+    ck_assert_int_eq(st.hosts[0].down_until, 1061);
+    /* a probe that began after that failure counts again */
+    rrstate_mark_down(&st, 0, "192.0.2.1:25", "no greeting", 1062, 1063, 60,
+		      600, &ch);
+    ck_assert_int_eq(ch.counted, 1);
+    ck_assert_int_eq(ch.failures, 2);
+    ck_assert_int_eq(ch.backoff, 120);
+    rrstate_close(&st);
 }
 END_TEST
 
@@ -183,7 +231,7 @@ START_TEST(test_all_down)
     mark_down(0, 1000, 0);			/* until 1060 */
     mark_down(1, 990, 0);			/* until 1050 */
     mark_down(2, 1000, 0);
-    mark_down(2, 1000, 0);			/* until 1120 */
+    mark_down(2, 1001, 0);			/* until 1121 */
     ck_assert_int_eq(pick(1010, &probe), 1);
     ck_assert_int_eq(probe, 1);
     /* A success brings it back up. */
@@ -354,6 +402,7 @@ int     main(void)
     tcase_add_test(tc, test_all_down);
     tcase_add_test(tc, test_next);
     tcase_add_test(tc, test_other_live);
+    tcase_add_test(tc, test_overlap);
     tcase_add_test(tc, test_failover_cursor);
     tcase_add_test(tc, test_corrupt);
     tcase_add_test(tc, test_unusable_dir);
