@@ -229,7 +229,7 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     if (hostlist_parse(args->destinations, &list, why, sizeof(why)) < 0)
 	defer_now(args->queue_id, "4.3.5", why);
     if (spool_read(&spool, 0, conf->state_directory, why, sizeof(why)) < 0)
-	defer_now(args->queue_id, "4.3.0", why);
+	defer_now(args->queue_id, spool.full ? "4.3.1" : "4.3.0", why);
     if ((rcpts = calloc((size_t) args->nrcpt, sizeof(*rcpts))) == 0)
 	defer_now(args->queue_id, "4.3.0", "out of memory");
     check_addresses(args, rcpts);

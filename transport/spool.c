@@ -28,7 +28,8 @@
  *	asks only for an estimate.
  * DIAGNOSTICS
  *	spool_read() returns -1 with a reason (the directory is unusable,
- *	the disk is full, stdin gave a read error).
+ *	the disk is full, stdin gave a read error); spool->full tells a
+ *	full disk or quota (4.3.1 rather than 4.3.0).
  *--*/
 
 #include <errno.h>
@@ -125,6 +126,7 @@ static int spool_to_disk(struct spool *spool, const char *dir, char *why,
 	       > 0 || (n < 0 && errno == EINTR)))
 	 /* void */ ;
     if (off < spool->size || lseek(fd, off, SEEK_SET) < 0) {
+	spool->full = n < 0 && (errno == ENOSPC || errno == EDQUOT);
 	snprintf(why, whylen, "write spool file in %s: %s", dir,
 		 n == 0 ? "short copy" : strerror(errno));
 	(void) close(fd);
@@ -164,6 +166,7 @@ int     spool_read(struct spool *spool, int in_fd, const char *dir,
 	    && spool_to_disk(spool, dir, why, whylen) < 0)
 	    goto fail;
 	if (write_all(spool->fd, buf, (size_t) n) < 0) {
+	    spool->full = errno == ENOSPC || errno == EDQUOT;
 	    snprintf(why, whylen, "write spool file in %s: %s",
 		     spool->on_disk ? dir : "memory", strerror(errno));
 	    goto fail;

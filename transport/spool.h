@@ -11,6 +11,7 @@
 struct spool {
     int     fd;				/* memfd, or unlinked temp file */
     int     on_disk;			/* fd is a file in the state directory */
+    int     full;			/* spool_read failed: no space */
     off_t   size;			/* bytes as queued */
     off_t   lines;			/* LF count */
     int     eightbit;			/* has bytes with the high bit set */

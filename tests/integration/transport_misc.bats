@@ -88,7 +88,7 @@ SENT='relay=rrelay, .*status=sent'
     done
 }
 
-@test "a full disk: small messages still go out, a big one is deferred (4.3.0) and sent once there is room" {
+@test "a full disk: small messages still go out, a big one is deferred (4.3.1) and sent once there is room" {
     rr_sink_start s1
     rr_postfix_init "$(rr_relayhost "$(rr_sink_port s1)")"
     # the state directory on an 8 MB tmpfs of its own, filled up
@@ -101,8 +101,8 @@ SENT='relay=rrelay, .*status=sent'
     smtp-source -m 1 -l 3000000 -M client.rrelay.test -f sender@sender.test \
         -t big@example.org "$RR_HOST:$(rr_smtpd_port)"
     rr_wait_maillog 3 "$SENT" 60
-    rr_wait_maillog 1 'to=<big@example\.org>, relay=rrelay, .*dsn=4\.3\.0, status=deferred \(write spool file in .*: No space left on device' 60
-    rr_eq "logged with the queue id" 1 "$(rr_log_count 'rrelay\[[0-9]+\]: error: [0-9A-F]+: 4\.3\.0 write spool file in .*: No space left on device')"
+    rr_wait_maillog 1 'to=<big@example\.org>, relay=rrelay, .*dsn=4\.3\.1, status=deferred \(write spool file in .*: No space left on device' 60
+    rr_eq "logged with the queue id" 1 "$(rr_log_count 'rrelay\[[0-9]+\]: error: [0-9A-F]+: 4\.3\.1 write spool file in .*: No space left on device')"
     rr_eq "small messages at the sink" 3 "$(rr_sink_count s1)"
     rr_eq "bounced" 0 "$(rr_maillog_count 'status=bounced')"
     rr_ge "state file warnings" 1 "$(rr_log_count 'warning: state file .*No space left on device')"
