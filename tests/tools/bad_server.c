@@ -33,14 +33,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ENDLESS_MAX	200000		/* lines sent in "endless" mode */
+#include "listen.h"
 
-/* die - print a message with errno text and exit 1 */
-static void die(const char *what)
-{
-    fprintf(stderr, "bad_server: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
+#define ENDLESS_MAX	200000		/* lines sent in "endless" mode */
 
 /* send_all - write the whole buffer; -1 when the client went away */
 static int send_all(int fd, const char *buf, size_t len)
@@ -92,8 +87,6 @@ static void drain(int fd)
 
 int     main(int argc, char **argv)
 {
-    struct sockaddr_in sin;
-    int     one = 1;
     int     lfd;
     int     fd;
     FILE   *fp;
@@ -105,25 +98,15 @@ int     main(int argc, char **argv)
 	return (1);
     }
     signal(SIGPIPE, SIG_IGN);
-    if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-	die("socket");
-    (void) setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short) atoi(argv[1]));
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(lfd, (struct sockaddr *) &sin, sizeof(sin)) < 0)
-	die("bind");
-    if (listen(lfd, 16) < 0)
-	die("listen");
+    lfd = tool_listen("bad_server", argv[1], 16);
     if ((fp = fopen(argv[3], "w")) == 0)
-	die(argv[3]);
+	tool_die("bad_server", argv[3]);
     fclose(fp);
     for (;;) {
 	if ((fd = accept(lfd, 0, 0)) < 0) {
 	    if (errno == EINTR)
 		continue;
-	    die("accept");
+	    tool_die("bad_server", "accept");
 	}
 	if (greet(fd, argv[2]) == 0)
 	    drain(fd);

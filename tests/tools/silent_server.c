@@ -36,6 +36,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listen.h"
+
 #define MAX_CLIENTS	1000		/* connections held open at once */
 
 static volatile sig_atomic_t stop;
@@ -45,15 +47,6 @@ static void on_signal(int sig)
 {
     (void) sig;
     stop = 1;
-}
-
-/* die - print a message with errno text and exit 1 */
-static void die(const char *what) __attribute__((noreturn));
-
-static void die(const char *what)
-{
-    fprintf(stderr, "silent_server: %s: %s\n", what, strerror(errno));
-    exit(1);
 }
 
 /* write_count - atomically replace COUNTFILE with the count */
@@ -66,46 +59,17 @@ static void write_count(const char *path, unsigned long count)
 
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
 	errno = ENAMETOOLONG;
-	die(path);
+	tool_die("silent_server", path);
     }
     len = snprintf(text, sizeof(text), "%lu\n", count);
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
-	die(tmp);
+	tool_die("silent_server", tmp);
     if (write(fd, text, (size_t) len) != len)
-	die(tmp);
+	tool_die("silent_server", tmp);
     if (close(fd) < 0)
-	die(tmp);
+	tool_die("silent_server", tmp);
     if (rename(tmp, path) < 0)
-	die(path);
-}
-
-/* open_listener - listen on 127.0.0.1:port */
-static int open_listener(const char *port_text)
-{
-    struct sockaddr_in sin;
-    char   *end;
-    long    port;
-    int     fd;
-    int     on = 1;
-
-    port = strtol(port_text, &end, 10);
-    if (*port_text == 0 || *end != 0 || port < 1 || port > 65535) {
-	fprintf(stderr, "silent_server: bad port: %s\n", port_text);
-	exit(1);
-    }
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-	die("socket");
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
-	die("setsockopt");
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short) port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *) &sin, sizeof(sin)) < 0)
-	die("bind");
-    if (listen(fd, 128) < 0)
-	die("listen");
-    return (fd);
+	tool_die("silent_server", path);
 }
 
 /* serve - accept, count and hold connections until told to stop */
@@ -125,12 +89,12 @@ static void serve(int lfd, const char *countfile)
 	if (poll(fds, nfds, 1000) < 0) {
 	    if (errno == EINTR)
 		continue;
-	    die("poll");
+	    tool_die("silent_server", "poll");
 	}
 	if (fds[0].revents & POLLIN) {
 	    if ((cfd = accept(lfd, NULL, NULL)) < 0) {
 		if (errno != EINTR && errno != ECONNABORTED)
-		    die("accept");
+		    tool_die("silent_server", "accept");
 	    } else {
 		write_count(countfile, ++count);
 		if (nfds > MAX_CLIENTS) {
@@ -169,9 +133,9 @@ int     main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
-	die("sigaction");
+	tool_die("silent_server", "sigaction");
     signal(SIGPIPE, SIG_IGN);
-    lfd = open_listener(argv[1]);
+    lfd = tool_listen("silent_server", argv[1], 128);
     write_count(argv[2], 0);
     serve(lfd, argv[2]);
     return (0);

@@ -57,6 +57,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listen.h"
+
 #define IDLE_MS		10000		/* a silent client is dropped */
 #define LINE_MAX_LEN	1000
 
@@ -68,15 +70,6 @@ static void on_signal(int sig)
 {
     (void) sig;
     stop = 1;
-}
-
-/* die - print a message with errno text and exit 1 */
-static void die(const char *what) __attribute__((noreturn));
-
-static void die(const char *what)
-{
-    fprintf(stderr, "starttls_inject: %s: %s\n", what, strerror(errno));
-    exit(1);
 }
 
 /* log_line - append one line to LOGFILE with one write(2) */
@@ -97,36 +90,7 @@ static void log_line(const char *fmt, ...)
 	len = (int) sizeof(buf) - 2;
     buf[len++] = '\n';
     if (write(log_fd, buf, (size_t) len) != len)
-	die("write log");
-}
-
-/* open_listener - listen on 127.0.0.1:port */
-static int open_listener(const char *port_text)
-{
-    struct sockaddr_in sin;
-    char   *end;
-    long    port;
-    int     fd;
-    int     on = 1;
-
-    port = strtol(port_text, &end, 10);
-    if (*port_text == 0 || *end != 0 || port < 1 || port > 65535) {
-	fprintf(stderr, "starttls_inject: bad port: %s\n", port_text);
-	exit(1);
-    }
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-	die("socket");
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
-	die("setsockopt");
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short) port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *) &sin, sizeof(sin)) < 0)
-	die("bind");
-    if (listen(fd, 16) < 0)
-	die("listen");
-    return (fd);
+	tool_die("starttls_inject", "write log");
 }
 
 /* wait_in - wait until fd is readable; 0 on timeout or stop */
@@ -145,7 +109,7 @@ static int wait_in(int fd, int ms)
 	if (n == 0 || stop)
 	    return (0);
 	if (errno != EINTR)
-	    die("poll");
+	    tool_die("starttls_inject", "poll");
     }
 }
 
@@ -313,18 +277,18 @@ int     main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
-	die("sigaction");
+	tool_die("starttls_inject", "sigaction");
     signal(SIGPIPE, SIG_IGN);
     if ((log_fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
-	die(argv[2]);
-    lfd = open_listener(argv[1]);
+	tool_die("starttls_inject", argv[2]);
+    lfd = tool_listen("starttls_inject", argv[1], 16);
     log_line("listening %s", argv[1]);
     while (!stop) {
 	if (!wait_in(lfd, 1000))
 	    continue;
 	if ((cfd = accept(lfd, NULL, NULL)) < 0) {
 	    if (errno != EINTR && errno != ECONNABORTED)
-		die("accept");
+		tool_die("starttls_inject", "accept");
 	    continue;
 	}
 	session(cfd);
