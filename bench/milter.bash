@@ -9,22 +9,27 @@
 # holds what it accepts. Clients connect from 192.0.2.1, so every message
 # gets a real SPF evaluation (libspf2 passes loopback clients unchecked).
 #
-# The instance gets a second smtpd, on 192.0.2.1:2525, with smtpd_milters
-# empty: the same Postfix with and without the milter, side by side.
+# The instance gets two more smtpds: on 192.0.2.1:2525 with smtpd_milters
+# empty, and on :2526 with bench/tools/null_milter, a libmilter filter that
+# takes rrelay-milter's protocol steps and does no work (the floor of any
+# libmilter filter, as drain is the floor of a pipe transport). So the same
+# Postfix runs with rrelay-milter (mode "on"), without a milter ("off") and
+# with the floor ("null"), side by side.
 # Each part runs in a cgroup of its own (lib.bash): CPU per message for the
-# Postfix instance, the milter, dnsmasq and the clients.
+# Postfix instance, the milter, dnsmasq, the clients and the null milter.
 #   throughput  smtp-source, 10 sessions, one message per connection,
 #               MILTER_N messages of 4 KB from joe@pass.test, to port 25
-#               (milter) and to port 2525 (none), alternating, RUNS each;
-#               msg/s until the last one is accepted (and held)
-#   latency     bench/tools/smtp_timer: 2 x MILTER_LAT_N messages one after
-#               the other per round, alternating between the two ports, so
-#               both are sampled in the same moments of a noisy machine;
+#               (on), 2525 (off) and 2526 (null), in rotating order, RUNS
+#               each; msg/s until the last one is accepted (and held)
+#   latency     bench/tools/smtp_timer: 3 x MILTER_LAT_N messages one after
+#               the other per round, going round the three ports, so all
+#               are sampled in the same moments of a noisy machine;
 #               connect to the reply to the final dot, per message
-# The latency the milter adds is p50(with) - p50(without), likewise p99.
+# The latency the milter adds is p50(on) - p50(off), likewise p99.
 #
-# Appends to $RES: "milter status TEXT", "mthr MODE RUN RATE MILTER-CPU-MS",
-# "mlat FILE" (lines "PORT USEC"), "mperf PREFIX" (PREFIX.dso .sym .children).
+# Appends to $RES: "milter status TEXT", "mthr MODE RUN RATE" and the CPU ms
+# per message of "POSTFIX MILTER DNS CLIENT NULL-MILTER", "mlat FILE" (lines
+# "PORT USEC"), "mperf PREFIX" (PREFIX.dso .sym .children).
 
 BN_MILTER_ON=0
 
@@ -117,18 +122,46 @@ bn_milter_pf_stop() {
     fl_wait 10 fl_dead "$pid" 2>/dev/null || fl_kill "$pid"
 }
 
-# bn_milter_port MODE: the smtpd port with (on) or without (off) the milter
+# bn_milter_port MODE: the smtpd port with rrelay-milter (on), none (off) or null_milter (null)
 bn_milter_port() {
-    if [[ $1 == on ]]; then echo 25; else echo 2525; fi
+    case $1 in
+        on) echo 25 ;;
+        off) echo 2525 ;;
+        null) echo 2526 ;;
+    esac
 }
 
-# bn_milter_pf_start: the namespace's Postfix, smtpd on :25 with the milter and :2525 without
+# bn_milter_null_start: start bench/tools/null_milter as the milter's user, next to its socket
+bn_milter_null_start() {
+    : >"$FL_T/null_milter.log"
+    chown "$FL_USER" "$FL_T/null_milter.log"
+    (
+        bn_cg_enter nullm
+        exec setpriv --reuid="$FL_USER" --regid="$FL_USER" --init-groups \
+            "$BIN/null_milter" "unix:$FL_T/run/null.sock" "$FL_T/null_milter.log"
+    ) </dev/null >"$FL_T/null_milter.out" 2>&1 &
+    fl_track "$!"
+    fl_wait 5 test -S "$FL_T/run/null.sock" || {
+        fl_err "null_milter did not start: $(cat "$FL_T/null_milter.out")"
+        return 1
+    }
+}
+
+# bn_milter_null_count: messages null_milter has logged
+bn_milter_null_count() {
+    grep -c ': spf=none$' "$FL_T/null_milter.log" || true
+}
+
+# bn_milter_pf_start: the namespace's Postfix: smtpd on :25 with rrelay-milter, :2525
+# without a milter, :2526 with null_milter
 bn_milter_pf_start() {
     fl_postfix_start || return 1
     bn_milter_keep
-    printf '%s\n' "$FL_V4:2525 inet n - n - - smtpd -o smtpd_milters=" >>"$FL_T/pf/etc/master.cf"
+    printf '%s\n' "$FL_V4:2525 inet n - n - - smtpd -o smtpd_milters=" \
+        "$FL_V4:2526 inet n - n - - smtpd -o smtpd_milters=unix:$FL_T/run/null.sock" \
+        >>"$FL_T/pf/etc/master.cf"
     fl_ns postfix -c "$FL_T/pf/etc" reload >/dev/null 2>&1 </dev/null 3>&- 4>&- || return 1
-    fl_wait 10 bn_milter_listening 2525
+    fl_wait 10 bn_milter_listening 2525 && fl_wait 10 bn_milter_listening 2526
 }
 
 # bn_milter_listening PORT: something listens on 192.0.2.1:PORT in the namespace
@@ -146,18 +179,20 @@ bn_milter_clear() {
     fl_ns postsuper -c "$FL_T/pf/etc" -d ALL >/dev/null 2>&1 || bn_die "postsuper -d ALL failed for $FL_T/pf"
 }
 
-# bn_milter_cpu: print "mpf milter dns client" CPU nanoseconds used so far (cgroups)
+# bn_milter_cpu: print "mpf milter dns client nullm" CPU nanoseconds used so far (cgroups)
 bn_milter_cpu() {
-    echo "$(bn_cg_usage mpf) $(bn_cg_usage milter) $(bn_cg_usage dns) $(bn_cg_usage client)"
+    echo "$(bn_cg_usage mpf) $(bn_cg_usage milter) $(bn_cg_usage dns) $(bn_cg_usage client)" \
+        "$(bn_cg_usage nullm)"
 }
 
-# bn_milter_thr MODE RUN: one throughput run; appends
-# "mthr MODE RUN RATE" and the CPU ms per message of "POSTFIX MILTER DNS CLIENT"
+# bn_milter_thr MODE RUN: one throughput run; appends "mthr MODE RUN RATE" and
+# the CPU ms per message of "POSTFIX MILTER DNS CLIENT NULL-MILTER"
 bn_milter_thr() {
-    local mode=$1 run=$2 t0 el held spf0 i
+    local mode=$1 run=$2 t0 el held spf0 null0 i
     local -a c0 c1
     bn_milter_clear
     spf0=$(fl_log_count 'spf=pass')
+    null0=$(bn_milter_null_count)
     read -ra c0 <<<"$(bn_milter_cpu)"
     t0=$EPOCHREALTIME
     (
@@ -181,11 +216,16 @@ bn_milter_thr() {
             BN_MILTER_FAILED=1
             bn_die "milter: $(($(fl_log_count 'spf=pass') - spf0)) of $MILTER_N messages logged spf=pass"
         }
+    elif [[ $mode == null ]]; then
+        rr_wait 10 bn_at_least "$((null0 + MILTER_N))" bn_milter_null_count 2>/dev/null || {
+            BN_MILTER_FAILED=1
+            bn_die "null_milter: $(($(bn_milter_null_count) - null0)) of $MILTER_N messages logged"
+        }
     fi
     [[ $run == profile ]] && return 0
     {
         printf 'mthr\t%s\t%s\t%s' "$mode" "$run" "$(bn_calc "$MILTER_N / $el")"
-        for i in 0 1 2 3; do
+        for i in 0 1 2 3 4; do
             printf '\t%s' "$(bn_calc "(${c1[i]} - ${c0[i]}) / 1e6 / $MILTER_N" '%.3f')"
         done
         printf '\n'
@@ -193,14 +233,14 @@ bn_milter_thr() {
     bn_log "  milter $mode run $run: $MILTER_N in ${el}s = $(bn_sig "$(bn_calc "$MILTER_N / $el")") msg/s"
 }
 
-# bn_milter_lat RUN: one latency run, alternating between the ports; appends "mlat FILE"
+# bn_milter_lat RUN: one latency run, going round the three ports; appends "mlat FILE"
 bn_milter_lat() {
     local out=$BN_W/milter-lat-$1
     bn_milter_clear
     (
         bn_cg_enter client
         exec timeout 600 ip netns exec "$FL_NS" "$BIN/smtp_timer" "$FL_V4" \
-            "$(bn_milter_port on),$(bn_milter_port off)" "$((2 * MILTER_LAT_N))" \
+            "$(bn_milter_port on),$(bn_milter_port off),$(bn_milter_port null)" "$((3 * MILTER_LAT_N))" \
             mx.pass.test joe@pass.test rcpt@example.org 4096 "$out"
     ) 2>"$out.err" || {
         BN_MILTER_FAILED=1
@@ -209,7 +249,7 @@ bn_milter_lat() {
     printf 'mlat\t%s\n' "$out" >>"$RES"
 }
 
-# bn_milter_lat_ms MODE: every timed latency of MODE (on/off), in ms, one a line
+# bn_milter_lat_ms MODE: every timed latency of MODE (on/off/null), in ms, one a line
 bn_milter_lat_ms() {
     local port f
     port=$(bn_milter_port "$1")
@@ -254,7 +294,8 @@ bn_milter_profile() {
 
 # bn_milter_section: run the milter measurements, or record why not
 bn_milter_section() {
-    local r mode marked qid
+    local r i marked nulled qid
+    local -a modes
     BN_MILTER_WHY=
     if ! bn_milter_usable; then
         bn_milter_not "$BN_MILTER_WHY"
@@ -277,7 +318,7 @@ bn_milter_section() {
     bn_milter_keep
     # Each part in a cgroup of its own, for CPU per message.
     if ! (bn_cg_enter dns && fl_dns_start) || ! fl_milter_conf ||
-        ! (bn_cg_enter milter && fl_milter_start) ||
+        ! (bn_cg_enter milter && fl_milter_start) || ! bn_milter_null_start ||
         ! (bn_cg_enter mpf && bn_milter_pf_start) || ! bn_milter_keep; then
         BN_MILTER_FAILED=1
         unset -f skip
@@ -287,26 +328,30 @@ bn_milter_section() {
     fi
     # Warm up: DNS cache, milter threads, smtpd processes. Then check that
     # the milter really marks the mail.
-    timeout 60 ip netns exec "$FL_NS" "$BIN/smtp_timer" "$FL_V4" 25,2525 20 \
+    timeout 60 ip netns exec "$FL_NS" "$BIN/smtp_timer" "$FL_V4" 25,2525,2526 30 \
         mx.pass.test joe@pass.test rcpt@example.org 4096 "$BN_W/milter-warm" 2>"$BN_W/milter-warm.err" || {
         BN_MILTER_FAILED=1
         bn_die "milter warm-up failed: $(cat "$BN_W/milter-warm.err")"
     }
-    # Half went through port 25: exactly those have Received-SPF: pass.
+    # A third went through each port: those of port 25 have Received-SPF:
+    # pass, those of port 2526 null_milter's field, the others neither.
     marked=0
+    nulled=0
     for qid in $({ find "$FL_T/pf/queue/hold" -type f -printf '%f\n' || true; }); do
-        if fl_held_headers "$qid" | grep -q '^Received-SPF: pass'; then
-            marked=$((marked + 1))
-        fi
+        case $(fl_held_headers "$qid" | grep '^Received-SPF: ') in
+            'Received-SPF: pass'*) marked=$((marked + 1)) ;;
+            'Received-SPF: none (null_milter'*) nulled=$((nulled + 1)) ;;
+        esac
     done
-    ((marked == 10)) || {
+    ((marked == 10 && nulled == 10)) || {
         BN_MILTER_FAILED=1
-        bn_die "milter: $marked of the 20 warm-up messages have Received-SPF: pass (expected 10: port 25 only)"
+        bn_die "milter: of the 30 warm-up messages, $marked have Received-SPF: pass and" \
+            "$nulled null_milter's field (expected 10 and 10: ports 25 and 2526)"
     }
+    modes=(on off null)
     for ((r = 1; r <= RUNS; r++)); do
-        if ((r % 2)); then order=(on off); else order=(off on); fi
-        for mode in "${order[@]}"; do
-            bn_milter_thr "$mode" "$r"
+        for ((i = 0; i < 3; i++)); do
+            bn_milter_thr "${modes[(r - 1 + i) % 3]}" "$r"
         done
         bn_milter_lat "$r"
     done

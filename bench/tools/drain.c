@@ -9,9 +9,11 @@
  *	delivery costs pipe(8)'s own work plus one minimal process that
  *	reads the whole message. Arguments are ignored.
  *
- *	Built twice by bench/run: "drain" links only the C library;
- *	"drain-libs" also links the libraries rrelay links (libssl,
- *	libcrypto, libresolv), to show what loading them costs per process.
+ *	Built three times by bench/run: "drain" links only the C library,
+ *	as rrelay does; "drain-libs" also links libresolv, and "drain-ssl"
+ *	libssl, libcrypto and libresolv, as rrelay did before it loaded
+ *	them on first use: the difference is what linking them costs each
+ *	process.
  * EXIT STATUS
  *	0 at end of input; 75 (EX_TEMPFAIL) on a read error.
  */
