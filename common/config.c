@@ -13,6 +13,8 @@
  *
  *	void	cf_free(table, conf)
  *
+ *	int	cf_origin(name, path, overrides, n_overrides, buf, buflen)
+ *
  *	int	cf_parse_time(text, seconds)
  *	int	cf_parse_bool(text, value)
  *	int	cf_enum_index(choices, value)
@@ -37,6 +39,14 @@
  *	line (or the -o option) like every other mistake.
  *
  *	cf_free() releases the strings that cf_load() or cf_set() stored.
+ *
+ *	cf_origin() tells where the value of setting name came from, for
+ *	checks that need the whole configuration and so run after
+ *	cf_load(). It puts "-o NAME=VALUE" in buf when an override set
+ *	it (the last one), else "path:line" of the last line of the file
+ *	that set it, and returns 1. Otherwise the default is in effect:
+ *	buf gets the path and the result is 0. It reads the file again
+ *	and gives up quietly (the path alone) if it cannot.
  * DIAGNOSTICS
  *	cf_load() and cf_set() return -1 and put "file:line: what is
  *	wrong" (or "-o NAME=VALUE: what is wrong") in err.
@@ -267,10 +277,33 @@ static int cf_apply_line(const struct cf_entry *table, void *conf,
     return (cf_set(table, conf, name, cf_trim(eq + 1), why, whylen));
 }
 
-/* cf_read_file - read the NAME = VALUE file, joining continuation lines */
+/* cf_line_fn - what cf_scan_file() does with each complete line */
 
-static int cf_read_file(const struct cf_entry *table, void *conf, FILE *fp,
-			        const char *path, char *err, size_t errlen)
+typedef int (*cf_line_fn) (void *context, char *line, int lineno,
+			           char *why, size_t whylen);
+
+/* cf_load_ctx - cf_apply_file()'s context */
+
+struct cf_load_ctx {
+    const struct cf_entry *table;
+    void   *conf;
+};
+
+/* cf_apply_file - apply one line of the file */
+
+static int cf_apply_file(void *context, char *line, int lineno, char *why,
+			         size_t whylen)
+{
+    struct cf_load_ctx *ctx = context;
+
+    (void) lineno;
+    return (cf_apply_line(ctx->table, ctx->conf, line, why, whylen));
+}
+
+/* cf_scan_file - read the NAME = VALUE file, joining continuation lines */
+
+static int cf_scan_file(FILE *fp, const char *path, cf_line_fn fn,
+			        void *context, char *err, size_t errlen)
 {
     char    buf[CF_LINE_MAX + 2];
     char    pending[CF_LINE_MAX + 1];
@@ -307,8 +340,8 @@ static int cf_read_file(const struct cf_entry *table, void *conf, FILE *fp,
 	    strcat(pending, text);
 	    continue;
 	}
-	if (pending_line && cf_apply_line(table, conf, pending, why,
-					  sizeof(why)) < 0) {
+	if (pending_line && fn(context, pending, pending_line, why,
+			       sizeof(why)) < 0) {
 	    snprintf(err, errlen, "%s:%d: %s", path, pending_line, why);
 	    return (-1);
 	}
@@ -319,8 +352,8 @@ static int cf_read_file(const struct cf_entry *table, void *conf, FILE *fp,
 	snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
 	return (-1);
     }
-    if (pending_line && cf_apply_line(table, conf, pending, why,
-				      sizeof(why)) < 0) {
+    if (pending_line && fn(context, pending, pending_line, why,
+			   sizeof(why)) < 0) {
 	snprintf(err, errlen, "%s:%d: %s", path, pending_line, why);
 	return (-1);
     }
@@ -352,13 +385,16 @@ int     cf_load(const struct cf_entry *table, void *conf, const char *path,
     FILE   *fp;
     char    why[CF_ERR_MAX];
     char    copy[CF_LINE_MAX + 1];
+    struct cf_load_ctx ctx;
     int     i;
     int     status;
 
     if (cf_defaults(table, conf, err, errlen) < 0)
 	return (-1);
+    ctx.table = table;
+    ctx.conf = conf;
     if ((fp = fopen(path, "r")) != 0) {
-	status = cf_read_file(table, conf, fp, path, err, errlen);
+	status = cf_scan_file(fp, path, cf_apply_file, &ctx, err, errlen);
 	fclose(fp);
 	if (status < 0)
 	    return (-1);
@@ -391,4 +427,71 @@ void    cf_free(const struct cf_entry *table, void *conf)
 	    *CF_SLOT(conf, table, char *) = 0;
 	}
     }
+}
+
+/* cf_names - does "NAME = VALUE" text set setting name? */
+
+static int cf_names(const char *text, const char *name)
+{
+    size_t  len = strlen(name);
+
+    while (isspace((unsigned char) *text))
+	text++;
+    if (strncmp(text, name, len) != 0)
+	return (0);
+    for (text += len; isspace((unsigned char) *text); text++)
+	 /* void */ ;
+    return (*text == '=');
+}
+
+/* cf_origin_ctx - cf_note_line()'s context */
+
+struct cf_origin_ctx {
+    const char *name;
+    int     lineno;			/* last line that set it, or 0 */
+};
+
+/* cf_note_line - remember the line if it sets the setting */
+
+static int cf_note_line(void *context, char *line, int lineno, char *why,
+			        size_t whylen)
+{
+    struct cf_origin_ctx *ctx = context;
+
+    (void) why;
+    (void) whylen;
+    if (cf_names(line, ctx->name))
+	ctx->lineno = lineno;
+    return (0);
+}
+
+/* cf_origin - where a setting's value came from: -o, file:line, or default */
+
+int     cf_origin(const char *name, const char *path,
+		          char *const *overrides, int n_overrides,
+		          char *buf, size_t buflen)
+{
+    struct cf_origin_ctx ctx;
+    char    err[CF_ERR_MAX];
+    FILE   *fp;
+    int     i;
+
+    for (i = n_overrides - 1; i >= 0; i--) {
+	if (cf_names(overrides[i], name)) {
+	    snprintf(buf, buflen, "-o %.200s", overrides[i]);
+	    return (1);
+	}
+    }
+    ctx.name = name;
+    ctx.lineno = 0;
+    if ((fp = fopen(path, "r")) != 0) {
+	(void) cf_scan_file(fp, path, cf_note_line, &ctx, err, sizeof(err));
+	fclose(fp);
+    }
+    if (ctx.lineno == 0) {
+	snprintf(buf, buflen, "%s", path);
+	return (0);
+    }
+    snprintf(buf, buflen, "%s:%d", path, ctx.lineno);
+    return (1);
 }

@@ -34,6 +34,9 @@ extern int cf_load(const struct cf_entry *table, void *conf, const char *path,
 extern int cf_set(const struct cf_entry *table, void *conf, const char *name,
 		          const char *value, char *err, size_t errlen);
 extern void cf_free(const struct cf_entry *table, void *conf);
+extern int cf_origin(const char *name, const char *path,
+		             char *const *overrides, int n_overrides,
+		             char *buf, size_t buflen);
 extern int cf_parse_time(const char *text, long *seconds);
 extern int cf_parse_bool(const char *text, int *value);
 extern int cf_enum_index(const char *choices, const char *value);

@@ -91,28 +91,6 @@ static const struct cf_entry mconf_table[] = {
 static pthread_mutex_t mconf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mconf *mconf_current;
 
-/* mconf_origin - where a setting came from: "-o" or the file */
-
-static const char *mconf_origin(const char *name, const char *path,
-				        char *const *overrides, int n)
-{
-    size_t  len = strlen(name);
-    const char *cp;
-    int     i;
-
-    for (i = 0; i < n; i++) {
-	for (cp = overrides[i]; isspace((unsigned char) *cp); cp++)
-	     /* void */ ;
-	if (strncmp(cp, name, len) != 0)
-	    continue;
-	for (cp += len; isspace((unsigned char) *cp); cp++)
-	     /* void */ ;
-	if (*cp == '=')
-	    return ("-o");
-    }
-    return (path);
-}
-
 /* mconf_check_port - a decimal port number 1..65535 */
 
 static int mconf_check_port(const char *text, size_t len)
@@ -318,6 +296,7 @@ struct mconf *mconf_load(const char *path, int required,
     struct mconf *c;
     const char *bad = 0;
     char    why[CF_ERR_MAX];
+    char    where[CF_ERR_MAX];
 
     if ((c = calloc(1, sizeof(*c))) == 0) {
 	snprintf(err, errlen, "out of memory");
@@ -327,8 +306,9 @@ struct mconf *mconf_load(const char *path, int required,
 		err, errlen) < 0)
 	goto fail;
     if (mconf_check(c, &bad, why, sizeof(why)) < 0) {
-	snprintf(err, errlen, "%s: %s: %s",
-		 mconf_origin(bad, path, overrides, n_overrides), bad, why);
+	(void) cf_origin(bad, path, overrides, n_overrides, where,
+			 sizeof(where));
+	snprintf(err, errlen, "%s: %s: %s", where, bad, why);
 	goto fail;
     }
     if (spf_engine_init(&c->engine, c->authserv_id, dns, err, errlen) < 0)

@@ -146,20 +146,39 @@ static int valid_mechanisms(const char *list)
     return (count > 0);
 }
 
+/* rr_source - where the settings came from, for errors found after loading */
+
+struct rr_source {
+    const char *path;
+    char   *const *overrides;
+    int     n_overrides;
+};
+
+/* rr_where - "file:line" or "-o NAME=VALUE" of a setting; 0 if a default */
+
+static int rr_where(const struct rr_source *src, const char *name,
+		            char *buf, size_t buflen)
+{
+    return (cf_origin(name, src->path, src->overrides, src->n_overrides,
+		      buf, buflen));
+}
+
 /* load_tls - check the TLS settings; read the policy and auth files */
 
-static int load_tls(struct rrconfig *conf, const char *path, char *err,
-		            size_t errlen)
+static int load_tls(struct rrconfig *conf, const struct rr_source *src,
+		            char *err, size_t errlen)
 {
     char    why[CF_ERR_MAX];
+    char    where[CF_ERR_MAX];
 
     if (tls_check_config(conf, why, sizeof(why)) < 0) {
-	snprintf(err, errlen, "%s: %s", path, why);
+	snprintf(err, errlen, "%s: %s", src->path, why);
 	return (-1);
     }
     if (!valid_mechanisms(conf->auth_mechanisms)) {
+	(void) rr_where(src, "auth_mechanisms", where, sizeof(where));
 	snprintf(err, errlen, "%s: auth_mechanisms \"%.64s\" must list plain "
-		 "and/or login", path, conf->auth_mechanisms);
+		 "and/or login", where, conf->auth_mechanisms);
 	return (-1);
     }
     if (conf->tls_policy_file[0]
@@ -180,13 +199,22 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 		              char *const *overrides, int n_overrides,
 		              char *err, size_t errlen)
 {
+    struct rr_source src;
+    char    where[CF_ERR_MAX];
+
     memset(conf, 0, sizeof(*conf));
+    src.path = path;
+    src.overrides = overrides;
+    src.n_overrides = n_overrides;
     if (cf_load(rr_settings, conf, path, required, overrides, n_overrides,
 		err, errlen) < 0)
 	return (-1);
     if (conf->max_backoff < conf->backoff) {
+	/* Name max_backoff's line, or backoff's when max_backoff is a default. */
+	if (rr_where(&src, "max_backoff", where, sizeof(where)) == 0)
+	    (void) rr_where(&src, "backoff", where, sizeof(where));
 	snprintf(err, errlen, "%s: max_backoff (%lds) is less than backoff "
-		 "(%lds)", path, conf->max_backoff, conf->backoff);
+		 "(%lds)", where, conf->max_backoff, conf->backoff);
 	return (-1);
     }
     if (conf->helo_name[0] == 0) {
@@ -197,11 +225,12 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 	}
     }
     if (!valid_helo(conf->helo_name)) {
+	(void) rr_where(&src, "helo_name", where, sizeof(where));
 	snprintf(err, errlen, "%s: helo_name \"%.64s\" is not a valid host "
-		 "name", path, conf->helo_name);
+		 "name", where, conf->helo_name);
 	return (-1);
     }
-    return (load_tls(conf, path, err, errlen));
+    return (load_tls(conf, &src, err, errlen));
 }
 
 /* rrconfig_free - release the settings' strings */

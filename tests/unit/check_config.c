@@ -183,6 +183,90 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* test_origin - which line or -o set a value, for errors found after loading */
+
+START_TEST(test_origin)
+{
+    char    buf[CF_ERR_MAX];
+    char    want[CF_ERR_MAX];
+    char   *over[] = {"count=2", " name = q", "count = 3", "counter=9"};
+
+    write_file("# comment\nname = a\ncount = 1\n\nname = b\n  c\n"
+	       "countdown = 4\n");
+    ck_assert_int_eq(cf_origin("name", path, 0, 0, buf, sizeof(buf)), 1);
+    snprintf(want, sizeof(want), "%s:5", path);
+    ck_assert_str_eq(buf, want);
+    ck_assert_int_eq(cf_origin("count", path, 0, 0, buf, sizeof(buf)), 1);
+    snprintf(want, sizeof(want), "%s:3", path);
+    ck_assert_str_eq(buf, want);
+    /* a default: the path alone */
+    ck_assert_int_eq(cf_origin("timeout", path, 0, 0, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, path);
+    /* -o wins over the file, and the last -o wins */
+    ck_assert_int_eq(cf_origin("count", path, over, 4, buf, sizeof(buf)), 1);
+    ck_assert_str_eq(buf, "-o count = 3");
+    ck_assert_int_eq(cf_origin("name", path, over, 4, buf, sizeof(buf)), 1);
+    ck_assert_str_eq(buf, "-o  name = q");
+    unlink(path);
+    /* no file: the path alone */
+    ck_assert_int_eq(cf_origin("name", path, 0, 0, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, path);
+}
+END_TEST
+
+/* test_rrelay_cross_checks - errors found after loading name the line */
+
+START_TEST(test_rrelay_cross_checks)
+{
+    struct rrconfig conf;
+    char    err[CF_ERR_MAX];
+    char    want[CF_ERR_MAX];
+    char   *max_low[] = {"max_backoff=30s"};
+
+    write_file("# rrelay\nbackoff = 10m\n\nmax_backoff = 1m\n");
+    ck_assert_int_eq(rrconfig_load(&conf, path, 1, 0, 0, err,
+				   sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s:4: max_backoff (60s) is less than "
+	     "backoff (600s)", path);
+    ck_assert_str_eq(err, want);
+    rrconfig_free(&conf);
+    unlink(path);
+
+    /* max_backoff left at its default (10m): backoff's line is named */
+    write_file("log = stderr\nbackoff = 20m\n");
+    ck_assert_int_eq(rrconfig_load(&conf, path, 1, 0, 0, err,
+				   sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s:2: max_backoff (600s) is less than "
+	     "backoff (1200s)", path);
+    ck_assert_str_eq(err, want);
+    rrconfig_free(&conf);
+    ck_assert_int_eq(rrconfig_load(&conf, path, 1, max_low, 1, err,
+				   sizeof(err)), -1);
+    ck_assert_str_eq(err, "-o max_backoff=30s: max_backoff (30s) is less "
+		     "than backoff (1200s)");
+    rrconfig_free(&conf);
+    unlink(path);
+
+    write_file("\nhelo_name = mx.example\nhelo_name = bad name\n");
+    ck_assert_int_eq(rrconfig_load(&conf, path, 1, 0, 0, err,
+				   sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s:3: helo_name \"bad name\" is not a "
+	     "valid host name", path);
+    ck_assert_str_eq(err, want);
+    rrconfig_free(&conf);
+    unlink(path);
+
+    write_file("auth_mechanisms = plain, cram-md5\n");
+    ck_assert_int_eq(rrconfig_load(&conf, path, 1, 0, 0, err,
+				   sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s:1: auth_mechanisms \"plain, cram-md5\" "
+	     "must list plain and/or login", path);
+    ck_assert_str_eq(err, want);
+    rrconfig_free(&conf);
+    unlink(path);
+}
+END_TEST
+
 /* test_rrelay_settings - rrelay's defaults and cross-checks */
 
 START_TEST(test_rrelay_settings)
@@ -232,6 +316,8 @@ int     main(void)
     tcase_add_test(tc, test_override_error);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_rrelay_settings);
+    tcase_add_test(tc, test_origin);
+    tcase_add_test(tc, test_rrelay_cross_checks);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }
