@@ -279,7 +279,7 @@ bn_pf_running() {
     f=$(bn_queue)/pid/master.pid
     [[ -s $f ]] || return 1
     pid=$(tr -d ' ' <"$f")
-    [[ -n $pid ]] && rr_alive "$pid"
+    [[ -n $pid ]] && proc_alive "$pid"
 }
 
 # bn_pf_start: start instance $RR_PF inside the "pf" cgroup (rr_postfix_start)

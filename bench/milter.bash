@@ -80,9 +80,8 @@ bn_milter_usable() {
 bn_milter_keep() {
     local pid start
     touch "$BN_W/milter.pids"
-    while read -r pid; do
-        [[ -n $pid ]] || continue
-        start=$(rr_pid_start "$pid") || continue # gone already
+    while read -r pid start; do
+        [[ -n $pid && $start != - ]] || continue # gone before it was tracked
         grep -qx "$pid $start" "$BN_W/milter.pids" || echo "$pid $start" >>"$BN_W/milter.pids"
     done <"$FL_T/pids"
     echo "${FL_NS:-}" >"$BN_W/milter.ns"
@@ -117,9 +116,9 @@ bn_milter_pf_stop() {
     local pidf=$FL_T/pf/queue/pid/master.pid pid
     [[ -s $pidf ]] || return 0
     pid=$(tr -d ' ' <"$pidf")
-    fl_alive "$pid" || return 0
+    proc_alive "$pid" || return 0
     fl_ns postfix -c "$FL_T/pf/etc" stop >/dev/null 2>&1 </dev/null 3>&- 4>&- || true
-    fl_wait 10 fl_dead "$pid" 2>/dev/null || fl_kill "$pid"
+    fl_wait 10 proc_dead "$pid" 2>/dev/null || fl_kill "$pid"
 }
 
 # bn_milter_port MODE: the smtpd port with rrelay-milter (on), none (off) or null_milter (null)
@@ -280,7 +279,7 @@ bn_milter_profile() {
     sleep 0.5
     bn_milter_thr on profile
     kill -INT "$pp" 2>/dev/null || true
-    rr_wait 30 rr_dead "$pp" 2>/dev/null || rr_kill_pid "$pp"
+    rr_wait 30 proc_dead "$pp" 2>/dev/null || rr_kill_pid "$pp"
     wait "$pp" 2>/dev/null || true
     perf report -i "$data" --no-children --sort dso --stdio -g none 2>/dev/null |
         awk '$1 ~ /%$/' | head -n 8 >"$BN_W/milter-perf.dso" || true

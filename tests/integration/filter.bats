@@ -244,7 +244,7 @@ EOF
     long=$(printf 'x%.0s' {1..600})
     send_ok "$long.test" "$long@nx.test"
     grep -q "^Received-SPF: none " <<<"$HDRS"
-    fl_alive "$(fl_milter_pid)"
+    proc_alive "$(fl_milter_pid)"
 }
 
 @test "filter: SIGHUP reload: new connections get the new config, a bad one is refused" {
@@ -280,7 +280,7 @@ assert(mt.mailfrom(c, "<joe@fail.test>") == nil)
 if mt.getreply(c) ~= SMFIR_CONTINUE then error("the last good config (on_fail = mark) is not in use") end
 mt.disconnect(c)
 EOF
-    fl_alive "$(fl_milter_pid)"
+    proc_alive "$(fl_milter_pid)"
 }
 
 @test "filter: daemon mode writes the pidfile, drops to user, SIGTERM removes socket and pidfile" {
@@ -290,7 +290,7 @@ EOF
     local pid
     pid=$(cat "$FL_T/run/milter.pid")
     fl_track "$pid"
-    fl_alive "$pid"
+    proc_alive "$pid"
     [ "$(ps -o user= -p "$pid")" = "$FL_USER" ]
     [ "$(stat -c %U "$FL_T/run/milter.sock")" = "$FL_USER" ]
     grep -q "^Groups:[[:space:]]*$(id -g "$FL_USER")[[:space:]]*$" "/proc/$pid/status"
@@ -299,7 +299,7 @@ EOF
     [ "$status" -eq 71 ]
     [[ $output == *"already running with pid $pid"* ]]
     kill -TERM "$pid"
-    fl_wait 8 fl_dead "$pid"
+    fl_wait 8 proc_dead "$pid"
     [ ! -e "$FL_T/run/milter.sock" ]
     [ ! -e "$FL_T/run/milter.pid" ]
     fl_log_has "stopped$"

@@ -27,6 +27,8 @@
 # KEEP_TMP=1 (keep $FL_T).
 
 FL_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=proc.bash
+. "$FL_REPO/tests/integration/proc.bash"
 : "${RRELAY_MILTER:=$FL_REPO/${BUILD:-build}/rrelay-milter}"
 : "${FL_TOOLS:=$FL_REPO/${BUILD:-build}/tools}"
 FL_USER=postfix              # the milter's user: smtpd must reach its socket
@@ -42,46 +44,17 @@ fl_err() {
 
 # fl_wait TIMEOUT CMD...: poll CMD every 0.1s until it succeeds; 1 on timeout
 fl_wait() {
-    local timeout=$1 deadline
-    shift
-    deadline=$(($(date +%s%N) + timeout * 1000000000))
-    until "$@"; do
-        if (($(date +%s%N) >= deadline)); then
-            fl_err "timed out after ${timeout}s waiting for: $*"
-            return 1
-        fi
-        sleep 0.1
-    done
+    proc_wait fl_err "$@"
 }
 
-# fl_alive PID: true if the process exists and is not a zombie
-fl_alive() {
-    local stat
-    stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [[ -n $stat && $stat != Z* ]]
-}
-
-# fl_dead PID: true if the process is gone
-fl_dead() {
-    ! fl_alive "$1"
-}
-
-# fl_track PID: remember a pid for teardown
+# fl_track PID: remember a pid and its start time for teardown
 fl_track() {
-    echo "$1" >>"$FL_T/pids"
+    echo "$1 $(proc_start "$1" || echo -)" >>"$FL_T/pids"
 }
 
-# fl_kill PID: TERM, wait up to 8s (libmilter notices a stop within 5s), KILL
+# fl_kill PID [START]: TERM, wait up to 8s (libmilter notices a stop within 5s), KILL
 fl_kill() {
-    local pid=$1 i
-    fl_alive "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 80; i++)); do
-        fl_alive "$pid" || break
-        sleep 0.1
-    done
-    fl_alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
+    proc_kill "$1" "${2:-}" 8
 }
 
 # fl_ns CMD...: run CMD inside the test's network namespace
@@ -138,7 +111,7 @@ fl_show_logs() {
 # fl_teardown: stop everything, delete the namespace and the temp dir
 fl_teardown() {
     [[ -n ${FL_T:-} && -d $FL_T ]] || return 0
-    local pid
+    local pid start
     if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
         fl_show_logs
     fi
@@ -152,8 +125,8 @@ fl_teardown() {
         fi
     fi
     if [[ -f $FL_T/pids ]]; then
-        while read -r pid; do
-            [[ -n $pid ]] && fl_kill "$pid"
+        while read -r pid start; do
+            [[ -n $pid ]] && fl_kill "$pid" "$start"
         done <"$FL_T/pids"
     fi
     if [[ -n ${FL_NS:-} ]]; then
@@ -393,9 +366,9 @@ fl_postfix_stop() {
     local base=$FL_T/pf pid=""
     [[ -s $base/queue/pid/master.pid ]] || return 0
     pid=$(tr -d ' ' <"$base/queue/pid/master.pid")
-    fl_alive "$pid" || return 0
+    proc_alive "$pid" || return 0
     fl_ns postfix -c "$base/etc" stop >/dev/null 2>&1 </dev/null 3>&- 4>&- || true
-    fl_wait 10 fl_dead "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+    fl_wait 10 proc_dead "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 }
 
 # fl_held_headers QID: the header of held message QID, one field per line

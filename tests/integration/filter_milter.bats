@@ -47,7 +47,7 @@ EOF
     fl_log_has "NOQUEUE: spf=skip client=client\.test\[192\.0\.2\.1\] helo=mx\.pass\.test from=<joe@fail\.test> action=accept \(authenticated\)$"
     fl_log_has "NOQUEUE: spf=fail .*action=reject$"
     kill -TERM "$(fl_milter_pid)"
-    fl_wait 5 fl_dead "$(fl_milter_pid)"
+    fl_wait 5 proc_dead "$(fl_milter_pid)"
     rm -f "$FL_T/milter.log"
     fl_milter_conf skip_authenticated=no
     fl_milter_start
@@ -97,7 +97,7 @@ EOF
     fl_log_has "spf=skip client=localhost\[unknown\] action=accept \(no client IP address\)$"
     [ "$(fl_log_count "spf=skip client=localhost")" -eq 1 ]     # once per connection
     [ "$(fl_log_count "fail\.test")" -eq 0 ]
-    fl_alive "$(fl_milter_pid)"
+    proc_alive "$(fl_milter_pid)"
 }
 
 @test "milter: connect, HELO and header fields get no reply; an MTA without that still gets answers" {
@@ -160,7 +160,7 @@ EOF
     fl_log_has "NOQUEUE: spf=skip client=localhost\[127\.0\.0\.1\] action=accept \(trusted network\)$"
     [ "$(fl_log_count "spf=skip")" -eq 1 ]       # once per connection
     [ "$(fl_log_count "spf=")" -eq 4 ]
-    fl_alive "$(fl_milter_pid)"
+    proc_alive "$(fl_milter_pid)"
 }
 
 @test "milter: CR, LF, quotes, 8-bit and over-long HELO/MAIL FROM cannot add a field" {
@@ -195,7 +195,7 @@ check(#v < 2000, "big Received-SPF is bounded: " .. #v)
 check(string.find(v, "^none "), "big: none")
 mt.disconnect(c)
 EOF
-    fl_alive "$(fl_milter_pid)"
+    proc_alive "$(fl_milter_pid)"
     # log lines stay single lines, control characters replaced
     [ "$(grep -ac 'X-Evil: 1$' "$FL_T/milter.log")" -eq 0 ]
     fl_log_has 'helo=a\?\?X-Evil: 1\?\?'

@@ -141,7 +141,7 @@ EOF
     t=$RR_T
     rr_teardown
     [ ! -e "$t" ]
-    run ! rr_alive "$master"
+    run ! proc_alive "$master"
     RR_T=$t run rr_strays
     [ -z "$output" ]
     rr_setup # so that teardown has something to do

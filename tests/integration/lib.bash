@@ -28,6 +28,8 @@
 # traversable by the postfix and rrelay users).
 
 RR_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=proc.bash
+. "$RR_REPO/tests/integration/proc.bash"
 RR_BUILD=${BUILD:-build}        # the Makefile passes BUILD (build/san for SANITIZE=1)
 [[ $RR_BUILD == /* ]] || RR_BUILD=$RR_REPO/$RR_BUILD
 : "${RRELAY:=$RR_BUILD/rrelay}"
@@ -62,16 +64,7 @@ rr_skip() {
 
 # rr_wait TIMEOUT CMD...: poll CMD every 0.1s until it succeeds; 1 on timeout
 rr_wait() {
-    local timeout=$1 deadline
-    shift
-    deadline=$(($(date +%s%N) + timeout * 1000000000))
-    until "$@"; do
-        if (($(date +%s%N) >= deadline)); then
-            rr_err "timed out after ${timeout}s waiting for: $*"
-            return 1
-        fi
-        sleep 0.1
-    done
+    proc_wait rr_err "$@"
 }
 
 # rr_eq WHAT EXPECTED ACTUAL: fail with a readable message unless ACTUAL equals EXPECTED
@@ -88,30 +81,9 @@ rr_ge() {
     return 1
 }
 
-# rr_pid_start PID: print the start time of process PID (field 22 of /proc/PID/stat)
-rr_pid_start() {
-    local stat fields
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    # Drop "pid (comm) ": comm may contain spaces. Field 3 is then index 0.
-    read -ra fields <<<"${stat##*) }"
-    echo "${fields[19]}"
-}
-
 # rr_track_pid PID: remember a pid and its start time so rr_teardown kills it (and no reuse of the pid)
 rr_track_pid() {
-    echo "$1 $(rr_pid_start "$1" || echo -)" >>"$RR_T/pids"
-}
-
-# rr_dead PID: true if the process is gone (or a zombie)
-rr_dead() {
-    ! rr_alive "$1"
-}
-
-# rr_alive PID: true if the process exists and is not a zombie
-rr_alive() {
-    local stat
-    stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [[ -n $stat && $stat != Z* ]]
+    echo "$1 $(proc_start "$1" || echo -)" >>"$RR_T/pids"
 }
 
 # ---------------------------------------------------------------------------
@@ -181,23 +153,7 @@ rr_teardown() {
 
 # rr_kill_pid PID [START]: TERM, wait up to 3s, then KILL one process (if it started at START); reap it
 rr_kill_pid() {
-    local pid=$1 start=${2:-} i
-    if [[ -n $start && $(rr_pid_start "$pid") != "$start" ]]; then
-        return 0 # gone, and the pid may belong to someone else now
-    fi
-    rr_alive "$pid" || {
-        wait "$pid" 2>/dev/null || true
-        return 0
-    }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 30; i++)); do
-        rr_alive "$pid" || break
-        sleep 0.1
-    done
-    if rr_alive "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    proc_kill "$1" "${2:-}" 3
 }
 
 # rr_strays: list pids (not ours) whose cwd, argv or MAIL_CONFIG is under $RR_T
@@ -214,7 +170,7 @@ rr_strays() {
         grep -lsaF -- "MAIL_CONFIG=$RR_T/" /proc/[0-9]*/environ
     } | cut -d/ -f3 | sort -un | while read -r pid; do
         [[ $ancestors == *" $pid "* ]] && continue
-        rr_alive "$pid" && echo "$pid"
+        proc_alive "$pid" && echo "$pid"
     done
     return 0
 }
@@ -578,9 +534,9 @@ rr_postfix_stop() {
     local base pid=""
     base=$(rr_pf_dir)
     [[ -s $base/queue/pid/master.pid ]] && pid=$(tr -d ' ' <"$base/queue/pid/master.pid")
-    [[ -n $pid ]] && rr_alive "$pid" || return 0
+    [[ -n $pid ]] && proc_alive "$pid" || return 0
     postfix -c "$base/etc" stop >/dev/null 2>&1 3>&- 4>&- || true
-    rr_wait 10 rr_dead "$pid" 2>/dev/null || rr_kill_pid "$pid"
+    rr_wait 10 proc_dead "$pid" 2>/dev/null || rr_kill_pid "$pid"
 }
 
 # rr_queue_empty: true if instance $RR_PF has no mail queued (any queue but hold too)
