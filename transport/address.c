@@ -9,6 +9,8 @@
  *	const char *address_check(addr, is_sender)
  *
  *	int	address_needs_utf8(addr)
+ *
+ *	int	address_literal(sa, buf, buflen)
  * DESCRIPTION
  *	address_check() decides whether addr can be sent inside
  *	"MAIL FROM:<...>" or "RCPT TO:<...>" without changing the meaning
@@ -26,11 +28,21 @@
  *
  *	address_needs_utf8() is true when addr has 8-bit bytes, which
  *	only an SMTPUTF8 server may receive.
+ *
+ *	address_literal() writes an IPv4 or IPv6 socket address as an
+ *	RFC 5321 address literal, "[192.0.2.1]" or "[IPv6:2001:db8::1]",
+ *	which a client without a domain name of its own sends after EHLO
+ *	(RFC 5321 section 4.1.4). An IPv4-mapped IPv6 address is written
+ *	as the IPv4 address it maps.
  * DIAGNOSTICS
  *	address_check() returns a null pointer for a good address, or a
- *	short reason.
+ *	short reason. address_literal() returns -1 for any other address
+ *	family or a buffer shorter than ADDRESS_LITERAL_MAX.
  *--*/
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "address.h"
@@ -105,5 +117,33 @@ int     address_needs_utf8(const char *addr)
     for (cp = (const unsigned char *) addr; *cp; cp++)
 	if (*cp & 0x80)
 	    return (1);
+    return (0);
+}
+
+/* address_literal - "[192.0.2.1]" or "[IPv6:2001:db8::1]" for a socket address */
+
+int     address_literal(const struct sockaddr *sa, char *buf, size_t buflen)
+{
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) sa;
+    struct in_addr v4;
+    char    text[INET6_ADDRSTRLEN];
+
+    if (buflen < ADDRESS_LITERAL_MAX)
+	return (-1);
+    if (sa->sa_family == AF_INET) {
+	inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr,
+		  text, sizeof(text));
+    } else if (sa->sa_family == AF_INET6
+	       && IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+	memcpy(&v4, sin6->sin6_addr.s6_addr + 12, sizeof(v4));
+	inet_ntop(AF_INET, &v4, text, sizeof(text));
+    } else if (sa->sa_family == AF_INET6) {
+	inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text));
+	snprintf(buf, buflen, "[IPv6:%s]", text);
+	return (0);
+    } else {
+	return (-1);
+    }
+    snprintf(buf, buflen, "[%s]", text);
     return (0);
 }

@@ -15,7 +15,9 @@
  *	their defaults and bounds; common/config.c reads them from the
  *	file and the -o overrides. rrconfig_load() then checks what one
  *	setting alone can't: absolute paths, a usable HELO name (the
- *	host's FQDN when none is set), max_backoff >= backoff, the TLS
+ *	host's FQDN when none is set; without one, helo_name stays empty
+ *	and the SMTP client sends the address literal of its end of each
+ *	connection), max_backoff >= backoff, the TLS
  *	settings, and reads tls_policy_file and auth_file, so that every
  *	mistake shows at start-up.
  * DIAGNOSTICS
@@ -100,7 +102,7 @@ static int valid_helo(const char *name)
     return (1);
 }
 
-/* default_helo - this host's FQDN, or its plain name */
+/* default_helo - this host's FQDN, or "" when it has none */
 
 static char *default_helo(void)
 {
@@ -121,7 +123,7 @@ static char *default_helo(void)
 	&& strchr(res->ai_canonname, '.'))
 	name = strdup(res->ai_canonname);
     else
-	name = strdup(host);
+	name = strdup("");			/* RFC 5321 4.1.4: a literal */
     if (res)
 	freeaddrinfo(res);
     return (name);
@@ -224,7 +226,7 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 	    return (-1);
 	}
     }
-    if (!valid_helo(conf->helo_name)) {
+    if (conf->helo_name[0] && !valid_helo(conf->helo_name)) {
 	(void) rr_where(&src, "helo_name", where, sizeof(where));
 	snprintf(err, errlen, "%s: helo_name \"%.64s\" is not a valid host "
 		 "name", where, conf->helo_name);

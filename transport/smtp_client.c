@@ -59,6 +59,7 @@
  *--*/
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,7 @@ struct session {
     char    ext[EXT_MAX][REPLY_EXT_LEN];
     char    cmd[CMD_BUF];
     size_t  cmdlen;
+    char    helo[256];			/* helo_name, or our address literal */
 };
 
 static void start_tls(struct session *);
@@ -589,6 +591,25 @@ static int has_ext(const struct smtp_reply *reply, const char *keyword,
     return (0);
 }
 
+/* hello_name - helo_name, or (none set) the literal of our end of the connection */
+
+static const char *hello_name(struct session *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (s->conf->helo_name[0])
+	return (s->conf->helo_name);
+    if (getsockname(s->io.fd, (struct sockaddr *) &ss, &len) < 0
+	|| address_literal((struct sockaddr *) &ss, s->helo,
+			   sizeof(s->helo)) < 0) {
+	if (gethostname(s->helo, sizeof(s->helo) - 1) < 0)
+	    snprintf(s->helo, sizeof(s->helo), "localhost");
+	s->helo[sizeof(s->helo) - 1] = 0;
+    }
+    return (s->helo);
+}
+
 /* step_ehlo - EHLO, and learn what the server offers */
 
 static void step_ehlo(struct session *s)
@@ -598,7 +619,7 @@ static void step_ehlo(struct session *s)
 
     reply.ext = s->ext;
     reply.ext_max = EXT_MAX;
-    if (command(s, "EHLO %s\r\n", s->conf->helo_name, &reply) < 0)
+    if (command(s, "EHLO %s\r\n", hello_name(s), &reply) < 0)
 	return;
     if (reply.code / 100 == 5 && reply.code != 521) {
 	s->state = S_HELO;
@@ -628,7 +649,7 @@ static void step_helo(struct session *s)
     struct smtp_reply reply;
 
     reply.ext = 0;
-    if (command(s, "HELO %s\r\n", s->conf->helo_name, &reply) < 0)
+    if (command(s, "HELO %s\r\n", hello_name(s), &reply) < 0)
 	return;
     if (reply.code / 100 != 2) {
 	host_down(s, "host %s refused HELO: %s", reply.text);

@@ -139,3 +139,35 @@ SENT='relay=rrelay, .*status=sent'
     rr_eq "injected commands seen" 0 "$(rr_sink_grep s1 'evil')"
     run ! grep -a 'evil' "$RR_T/sinks/s1/out"
 }
+
+# helo_as HOSTNAME ARG...: run rrelay ARG... as rr_rrelay does, on a host named
+# HOSTNAME (a UTS namespace of its own) whose DNS answers nothing (resolv.conf
+# bind-mounted to name 127.0.0.9, where nothing listens)
+helo_as() {
+    local name=$1
+    shift
+    printf 'nameserver 127.0.0.9\noptions attempts:1 timeout:1\n' >"$RR_T/resolv.conf"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    unshare --uts --mount bash -c 'hostname "$1" && mount --bind "$2" /etc/resolv.conf &&
+        shift 2 && exec "$@"' _ "$name" "$RR_T/resolv.conf" \
+        setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+        env -i PATH=/usr/bin:/bin LANG=C "$RRELAY" -o "state_directory=$RR_T/state" \
+        -o "log=$RR_T/rrelay.log" "$@"
+}
+
+@test "EHLO says helo_name, else the host's FQDN, else the address literal of the connection" {
+    unshare --uts --mount true 2>/dev/null || skip "needs UTS and mount namespaces (unshare)"
+    rr_sink_start s1
+    relay=$(rr_relayhost "$(rr_sink_port s1)")
+    printf 'Subject: hello\n\nbody\n' >"$RR_T/msg"
+    run -0 helo_as nodots -q HELO0001 -f s@sender.test -n "$relay" -- a@example.org <"$RR_T/msg"
+    run -0 helo_as relay.example.test -q HELO0002 -f s@sender.test -n "$relay" -- b@example.org <"$RR_T/msg"
+    run -0 helo_as nodots -o helo_name=mx.example.net -q HELO0003 -f s@sender.test \
+        -n "$relay" -- c@example.org <"$RR_T/msg"
+    rr_wait_eq 5 3 rr_sink_count s1
+    # no FQDN: RFC 5321 4.1.4's address literal, never the bare name
+    rr_eq "literal" 1 "$(rr_sink_grep s1 '^X-Helo-Args: \[127\.0\.0\.1\]$')"
+    rr_eq "bare name" 0 "$(rr_sink_grep s1 '^X-Helo-Args: nodots')"
+    rr_eq "FQDN" 1 "$(rr_sink_grep s1 '^X-Helo-Args: relay\.example\.test$')"
+    rr_eq "helo_name" 1 "$(rr_sink_grep s1 '^X-Helo-Args: mx\.example\.net$')"
+}

@@ -1,6 +1,9 @@
 /* check_address - envelope addresses that could inject SMTP commands */
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "unit.h"
 #include "address.h"
@@ -68,6 +71,49 @@ START_TEST(test_utf8)
 }
 END_TEST
 
+/* test_literal - our own address as RFC 5321 writes it after EHLO */
+
+START_TEST(test_literal)
+{
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr_un sun;
+    char    buf[ADDRESS_LITERAL_MAX];
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    inet_pton(AF_INET, "192.0.2.10", &sin.sin_addr);
+    ck_assert_int_eq(address_literal((struct sockaddr *) &sin, buf,
+				     sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "[192.0.2.10]");
+    ck_assert_ptr_eq(address_check("u@[192.0.2.10]", 0), NULL);
+
+    memset(&sin6, 0, sizeof(sin6));
+    sin6.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "2001:db8::25", &sin6.sin6_addr);
+    ck_assert_int_eq(address_literal((struct sockaddr *) &sin6, buf,
+				     sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "[IPv6:2001:db8::25]");
+    inet_pton(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	      &sin6.sin6_addr);
+    ck_assert_int_eq(address_literal((struct sockaddr *) &sin6, buf,
+				     sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "[IPv6:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]");
+    /* an IPv4 client on an IPv6 socket is an IPv4 literal */
+    inet_pton(AF_INET6, "::ffff:198.51.100.7", &sin6.sin6_addr);
+    ck_assert_int_eq(address_literal((struct sockaddr *) &sin6, buf,
+				     sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "[198.51.100.7]");
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    ck_assert_int_eq(address_literal((struct sockaddr *) &sun, buf,
+				     sizeof(buf)), -1);
+    ck_assert_int_eq(address_literal((struct sockaddr *) &sin, buf,
+				     ADDRESS_LITERAL_MAX - 1), -1);
+}
+END_TEST
+
 int     main(void)
 {
     Suite  *s = suite_create("address");
@@ -78,6 +124,7 @@ int     main(void)
     tcase_add_test(tc, test_null_sender);
     tcase_add_test(tc, test_length);
     tcase_add_test(tc, test_utf8);
+    tcase_add_test(tc, test_literal);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }
