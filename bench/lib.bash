@@ -196,7 +196,8 @@ bn_build_tools() {
         bn_die "cannot compile bench/tools (needs cc and libssl-dev, as scripts/install-deps installs)"
     fi
     # shellcheck disable=SC2046 # pkg-config prints several words
-    "$cc" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin/null_milter" "$BN_LIB_DIR/tools/null_milter.c" \
+    "$cc" -std=c99 -O2 -Wall -Wextra -Werror -I"$BN_LIB_DIR/../filter" -o "$bin/null_milter" \
+        "$BN_LIB_DIR/tools/null_milter.c" \
         $(pkg-config --cflags --libs milter) -pthread ||
         bn_die "cannot compile bench/tools/null_milter.c (needs libmilter-dev, as scripts/install-deps installs)"
 }

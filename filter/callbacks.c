@@ -58,10 +58,6 @@
 #include "policy.h"
 
 #define CB_NAME		"rrelay-milter"
-#define CB_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGHDRS)
-#define CB_NO_STEPS	(SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN \
-			 | SMFIP_NODATA | SMFIP_NOEOH)
-#define CB_NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR)
 
 /* cb_qid - Postfix's queue id, or NOQUEUE */
 

@@ -7,8 +7,8 @@
  * DESCRIPTION
  *	The floor of a libmilter filter for bench/run, as drain is the
  *	floor of a pipe(8) transport. It registers the same callbacks and
- *	negotiates the same protocol steps as rrelay-milter
- *	(filter/callbacks.c): connect, HELO and each header field without
+ *	negotiates the same protocol steps as rrelay-milter (the CB_
+ *	macros of filter/callbacks.h, which it includes): connect, HELO and each header field without
  *	a reply, a reply at MAIL FROM and at the end of the message, and
  *	no RCPT, DATA, end-of-header or body steps. At the end of each
  *	message it adds two header fields of the usual size at the top
@@ -35,10 +35,7 @@
 
 #include <libmilter/mfapi.h>
 
-#define NM_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGHDRS)
-#define NM_NO_STEPS	(SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN \
-			 | SMFIP_NODATA | SMFIP_NOEOH)
-#define NM_NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR)
+#include "callbacks.h"			/* rrelay-milter's CB_ steps */
 
 static int nm_log_fd = -1;
 
@@ -113,10 +110,10 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     (void) ctx;
     (void) f2;
     (void) f3;
-    if ((f0 & NM_ACTIONS) != NM_ACTIONS || (f1 & NM_NR_STEPS) != NM_NR_STEPS)
+    if ((f0 & CB_ACTIONS) != CB_ACTIONS || (f1 & CB_NR_STEPS) != CB_NR_STEPS)
 	return (SMFIS_REJECT);
-    *pf0 = NM_ACTIONS;
-    *pf1 = (f1 & NM_NO_STEPS) | NM_NR_STEPS;
+    *pf0 = CB_ACTIONS;
+    *pf1 = (f1 & CB_NO_STEPS) | CB_NR_STEPS;
     *pf2 = 0;
     *pf3 = 0;
     return (SMFIS_CONTINUE);
@@ -125,7 +122,7 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static struct smfiDesc nm_desc = {
     "null_milter",
     SMFI_VERSION,
-    NM_ACTIONS,
+    CB_ACTIONS,
     nm_connect,
     nm_helo,
     nm_envfrom,
