@@ -5,9 +5,16 @@
 #   make demo       install what is missing, build, show rrelay at work
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make bench      run the benchmarks in bench/
+#   make fuzz       run each libFuzzer harness in tests/fuzz/ for FUZZ_TIME
+#                   seconds (default 60), built with clang into build/fuzz/;
+#                   FUZZ_JOBS=2 runs two at a time, FUZZ_TARGETS="wire"
+#                   only the targets named
 #
 # CC=clang builds with clang; SANITIZE=1 builds with AddressSanitizer and
-# UBSan into build/san/ and runs the tests against that build.
+# UBSan into build/san/ and runs the tests against that build. "make
+# check" also replays each fuzz harness's committed corpus
+# (tests/fuzz/corpus/), built with the normal compiler; "make fuzz" is
+# not part of it.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -33,7 +40,11 @@ MILTER_CFLAGS := $(shell pkg-config --cflags milter 2>/dev/null)
 MILTER_LIBS   := $(shell pkg-config --libs milter 2>/dev/null || echo -lmilter)
 CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+BUILD    ?= build/fuzz
+SANFLAGS  = -fsanitize=fuzzer-no-link,address,undefined \
+	    -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),1)
 BUILD    ?= build/san
 SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=undefined
@@ -50,6 +61,8 @@ TRANSPORT_SRC = $(filter-out transport/main.c,$(wildcard transport/*.c))
 FILTER_SRC    = $(filter-out filter/main.c,$(wildcard filter/*.c))
 UNIT_SRC      = $(wildcard tests/unit/check_*.c)
 TOOL_SRC      = $(wildcard tests/tools/*.c)
+FUZZ_SRC      = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TIME    ?= 60
 
 LIB_COMMON    = $(BUILD)/librrcommon.a
 LIB_TRANSPORT = $(BUILD)/librrtransport.a
@@ -61,8 +74,10 @@ PROGS += $(BUILD)/rrelay-milter
 endif
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS      = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+REPLAYS    = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
+FUZZERS    = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
-.PHONY: all check demo install uninstall bench deps tests clean
+.PHONY: all check demo install uninstall bench deps tests fuzz fuzzers clean
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -104,7 +119,32 @@ $(BUILD)/tools/%: tests/tools/%.c tests/tools/listen.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
 
-tests: $(PROGS) $(UNIT_TESTS) $(TOOLS)
+# Fuzz harnesses (tests/fuzz/fuzz_*.c), linked like the unit tests: each
+# with replay.c into $(BUILD)/tests/ for "make check", and, in the
+# FUZZ=1 build that "make fuzz" makes, with libFuzzer into fuzzers/.
+$(OBJ)/tests/fuzz/%.o: CPPFLAGS += -Itests/fuzz
+$(OBJ)/tests/fuzz/fuzz_filter_%.o: CPPFLAGS += -Ifilter
+$(OBJ)/tests/fuzz/fuzz_%.o: CPPFLAGS += -Itransport
+
+$(BUILD)/tests/fuzz_filter_%: $(OBJ)/tests/fuzz/fuzz_filter_%.o $(OBJ)/tests/fuzz/replay.o $(LIB_FILTER) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(MILTER_LDLIBS)
+
+$(BUILD)/tests/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o $(LIB_TRANSPORT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzzers/fuzz_filter_%: $(OBJ)/tests/fuzz/fuzz_filter_%.o $(LIB_FILTER) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lspf2 $(MILTER_LIBS) $(MILTER_LDLIBS)
+
+$(BUILD)/fuzzers/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(LIB_TRANSPORT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+tests: $(PROGS) $(UNIT_TESTS) $(TOOLS) $(REPLAYS)
+
+fuzzers: $(FUZZERS)
 
 deps:
 	scripts/install-deps
@@ -116,6 +156,11 @@ check: deps
 demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo.sh
+
+fuzz:
+	scripts/install-deps fuzz
+	$(MAKE) FUZZ=1 CC=clang BUILD=build/fuzz fuzzers
+	BUILD=build/fuzz FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run
 
 bench:
 	scripts/install-deps bench
