@@ -156,18 +156,17 @@ int     cf_parse_bool(const char *text, int *value)
 int     cf_enum_index(const char *choices, const char *value)
 {
     const char *cp = choices;
-    size_t  len = strlen(value);
-    int     index = 0;
+    size_t  len;
+    int     index;
 
-    while (*cp) {
-	if (strncmp(cp, value, len) == 0 && (cp[len] == '|' || cp[len] == 0)
-	    && len > 0)
+    /* Compare whole choices: "a|b" is no choice, though it is in "a|b|c". */
+    for (index = 0; *cp; index++) {
+	len = strcspn(cp, "|");
+	if (len > 0 && strlen(value) == len && strncmp(cp, value, len) == 0)
 	    return (index);
-	cp = strchr(cp, '|');
-	if (cp == 0)
-	    break;
-	cp++;
-	index++;
+	cp += len;
+	if (*cp == '|')
+	    cp++;
     }
     return (-1);
 }

@@ -94,6 +94,24 @@ START_TEST(test_times)
 }
 END_TEST
 
+/* test_enum_exact - a value names one whole choice, never a run of them */
+
+START_TEST(test_enum_exact)
+{
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "a"), 0);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "bb"), 1);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "c"), 2);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "b"), -1);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", ""), -1);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "a|bb"), -1);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "bb|c"), -1);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "a|bb|c"), -1);
+    ck_assert_int_eq(cf_enum_index("a|bb|c", "c|"), -1);
+    ck_assert_int_eq(cf_enum_index(TLS_LEVEL_NAMES, "none|may"), -1);
+    ck_assert_int_eq(cf_enum_index(TLS_LEVEL_NAMES, "secure"), TLS_SECURE);
+}
+END_TEST
+
 /* test_file - values, comments, continuation, last one wins, overrides */
 
 START_TEST(test_file)
@@ -127,6 +145,8 @@ static const struct error_case errors[] = {
     {"count = 3x\n", ":1: bad number"},
     {"flag = perhaps\n", ":1: bad value \"perhaps\" for flag"},
     {"mode = b\n", ":1: bad value \"b\" for mode (want one of: a|bb|c)"},
+    {"mode = a|bb\n", ":1: bad value \"a|bb\" for mode"},
+    {"mode = bb|c\n", ":1: bad value \"bb|c\" for mode"},
     {"just words\n", ":1: missing '='"},
     {"  leading\n", ":1: continuation line"},
     {"= 5\n", ":1: missing setting name"},
@@ -312,6 +332,7 @@ int     main(void)
     TCase  *tc = tcase_create("load");
 
     tcase_add_test(tc, test_times);
+    tcase_add_test(tc, test_enum_exact);
     tcase_add_test(tc, test_file);
     tcase_add_loop_test(tc, test_errors, 0, sizeof(errors) / sizeof(errors[0]));
     tcase_add_test(tc, test_override_error);

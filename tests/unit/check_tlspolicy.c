@@ -61,6 +61,7 @@ struct bad_case {
 static const struct bad_case bad_policy[] = {
     {"[a.example]:25\n", ":1: missing security level"},
     {"[a.example] strong\n", ":1: unknown security level \"strong\""},
+    {"[a.example] none|may\n", ":1: unknown security level \"none|may\""},
     {"\n[a.example] may speed=9\n", ":2: unknown attribute"},
     {"[a.example] none wrapper\n", ":1: wrapper needs a level"},
     {"[a.example]:0 may\n", ":1: bad destination"},
