@@ -20,10 +20,11 @@
  *	TAB and the rest), angle brackets, white space outside a quoted
  *	local part, an unterminated quoted string, text between a closing
  *	quote and the '@', RFC 5322 specials ( ) , ; : \ outside quotes
- *	and domain literals, and more than ADDRESS_MAX bytes. Rejecting
- *	the specials also keeps Postfix's sendmail, which parses each
- *	argument as an address list, from splitting one handed-back
- *	recipient into several. The empty
+ *	and domain literals, a domain literal that does not end the
+ *	address or holds '[' or '\' (RFC 5321 dtext), and more than
+ *	ADDRESS_MAX bytes. Rejecting the specials also keeps Postfix's
+ *	sendmail, which parses each argument as an address list, from
+ *	splitting one handed-back recipient into several. The empty
  *	address is the null sender, and is valid only as a sender.
  *
  *	address_needs_utf8() is true when addr has 8-bit bytes, which
@@ -93,8 +94,9 @@ const char *address_check(const char *addr, int is_sender)
     }
     for (; *cp; cp++) {
 	if (*cp == '[') {
-	    if ((cp = (const unsigned char *) strchr((const char *) cp, ']'))
-		== 0 || cp[1] != 0)
+	    /* The first of these must be the last byte: ']'. */
+	    cp += 1 + strcspn((const char *) cp + 1, " []\\");
+	    if (*cp != ']' || cp[1] != 0)
 		return ("malformed domain literal in address");
 	    break;
 	}

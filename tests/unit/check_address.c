@@ -37,6 +37,24 @@ START_TEST(test_bad)
 }
 END_TEST
 
+/* test_domain_literal - a literal can't carry white space into the command */
+
+START_TEST(test_domain_literal)
+{
+    static const char *refused[] = {
+	"a@[192.0.2.1 NOTIFY=NEVER]", "a@[x y]", "a@[ 192.0.2.1]",
+	"a@[[192.0.2.1]", "a@[192.0.2.1\\]", "a@[]x]",
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	ck_assert_msg(address_check(refused[i], 0) != NULL, "%s accepted",
+		      refused[i]);
+    ck_assert_ptr_eq(address_check("a@[IPv6:2001:db8::1]", 0), NULL);
+    ck_assert_ptr_eq(address_check("\"a [b]\"@[192.0.2.1]", 0), NULL);
+}
+END_TEST
+
 /* test_null_sender - the empty address is a sender only */
 
 START_TEST(test_null_sender)
@@ -121,6 +139,7 @@ int     main(void)
 
     tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+    tcase_add_test(tc, test_domain_literal);
     tcase_add_test(tc, test_null_sender);
     tcase_add_test(tc, test_length);
     tcase_add_test(tc, test_utf8);
