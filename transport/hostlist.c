@@ -131,6 +131,8 @@ static int parse_host(const char *word, struct dest *dest, char *err,
 	    return (-1);
 	}
 	host = word + 1;
+	if (strncasecmp(host, "ipv6:", 5) == 0)
+	    host += 5;			/* before the length: see normalize() */
 	hostlen = (size_t) (end - host);
 	if (end[1] == ':')
 	    port = end + 2;
@@ -154,8 +156,6 @@ static int parse_host(const char *word, struct dest *dest, char *err,
     }
     memcpy(dest->host, host, hostlen);
     dest->host[hostlen] = 0;
-    if (strncasecmp(dest->host, "ipv6:", 5) == 0)
-	memmove(dest->host, dest->host + 5, strlen(dest->host + 5) + 1);
     lowercase(dest->host);
     if (!(dest->mx == 0 && valid_ipv6(dest->host))
 	&& !valid_hostname(dest->host)) {

@@ -30,7 +30,7 @@ static const struct good_case good[] = {
 
 static const char *bad[] = {
     "", " , ,", "[unterminated", "[a]x", "[a]:", "[a]:0", "[a]:70000",
-    "[a b]", "a..b", "[bad!host]", "host:p@rt", "[]",
+    "[a b]", "a..b", "[bad!host]", "host:p@rt", "[]", "[ipv6:]", "[IPv6:]:25",
 };
 
 /* test_good - every valid list parses to the expected destinations */
@@ -80,6 +80,27 @@ START_TEST(test_too_many)
 }
 END_TEST
 
+/* test_ipv6_fixed - a normalized "[ipv6:...]" parses to itself at any length */
+
+START_TEST(test_ipv6_fixed)
+{
+    struct hostlist a, b;
+    char    text[DEST_HOST_MAX + 3];
+    char    err[256];
+
+    text[0] = '[';
+    memset(text + 1, 'a', DEST_HOST_MAX);
+    memcpy(text + 1, "2001:db8::", 10);
+    strcpy(text + 1 + DEST_HOST_MAX, "]");
+    ck_assert_int_eq(hostlist_parse(text, &a, err, sizeof(err)), 0);
+    ck_assert_int_eq(strncmp(a.dests[0].text, "[ipv6:2001:db8::", 16), 0);
+    ck_assert_msg(hostlist_parse(a.dests[0].text, &b, err, sizeof(err)) == 0,
+		  "%s", err);
+    ck_assert_str_eq(b.dests[0].text, a.dests[0].text);
+    ck_assert(hostlist_hash(&a) == hostlist_hash(&b));
+}
+END_TEST
+
 /* test_hash - the same list written differently hashes the same */
 
 START_TEST(test_hash)
@@ -106,6 +127,7 @@ int     main(void)
     tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, test_too_many);
+    tcase_add_test(tc, test_ipv6_fixed);
     tcase_add_test(tc, test_hash);
     suite_add_tcase(s, tc);
     return (run_suite(s));
