@@ -16,8 +16,9 @@
  *	and/or white space, in the form Postfix's mynetworks uses:
  *	192.0.2.0/24, 2001:db8::/32, [2001:db8::1]/128, or a bare address
  *	(a host). The prefix length may be 0 to 32 (IPv4) or 0 to 128
- *	(IPv6). An IPv4-mapped IPv6 network (::ffff:192.0.2.0/120) is
- *	stored as the IPv4 network it names.
+ *	(IPv6). An IPv4-mapped IPv6 network (::ffff:192.0.2.0/120, or
+ *	::ffff:c000:200/120) is stored as the IPv4 network it names; its
+ *	prefix counts IPv6 bits, so it must be 96 or more.
  *
  *	cidr_list_match() tells whether the address text ip lies in one
  *	of the networks. An IPv4-mapped IPv6 client (::ffff:192.0.2.1)
@@ -127,13 +128,12 @@ static int cidr_parse_net(const char *text, struct cidr_net *net,
 	host[len - 1] = 0;
 	host++;
     }
-    if (strchr(host, ':') && strncasecmp(host, "::ffff:", 7) == 0
-	&& strchr(host + 7, '.'))
-	mapped = 1;
     if (cidr_parse_addr(host, &net->family, net->addr) < 0) {
 	snprintf(err, errlen, "\"%s\" is not an IPv4 or IPv6 network", text);
 	return (-1);
     }
+    /* IPv6 text that cidr_parse_addr() unmapped, however it was spelled */
+    mapped = (net->family == AF_INET && strchr(host, ':') != 0);
     max = (net->family == AF_INET) ? 32 : 128;
     net->bits = max;
     if (slash) {

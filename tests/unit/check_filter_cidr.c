@@ -137,6 +137,40 @@ START_TEST(test_long_and_many)
 }
 END_TEST
 
+/* test_mapped_spellings - mapped or not is read from the address, not the text */
+
+START_TEST(test_mapped_spellings)
+{
+    struct cidr_list list;
+    char    err[256];
+
+    /* hex spelling of ::ffff:192.0.2.0/120 */
+    ck_assert_msg(cidr_list_parse("::ffff:c000:200/120", &list, err,
+				  sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(cidr_list_match(&list, "192.0.2.9"), 1);
+    ck_assert_int_eq(cidr_list_match(&list, "192.0.3.9"), 0);
+    cidr_list_free(&list);
+    /* every IPv4-mapped address */
+    ck_assert_msg(cidr_list_parse("0:0:0:0:0:ffff:0:0/96", &list, err,
+				  sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(cidr_list_match(&list, "203.0.113.1"), 1);
+    ck_assert_int_eq(cidr_list_match(&list, "2001:db8::1"), 0);
+    cidr_list_free(&list);
+    /* ::ffff:0:0:0/96 (RFC 2765) is not mapped: an IPv6 /96, not ::/0 */
+    ck_assert_msg(cidr_list_parse("::ffff:0:0.0.0.0/96", &list, err,
+				  sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(cidr_list_match(&list, "2001:db8::1"), 0);
+    ck_assert_int_eq(cidr_list_match(&list, "::ffff:0:1.2.3.4"), 1);
+    ck_assert_int_eq(cidr_list_match(&list, "1.2.3.4"), 0);
+    cidr_list_free(&list);
+    /* a mapped network with an IPv4-sized prefix is a mistake */
+    ck_assert_int_eq(cidr_list_parse("::ffff:c000:0/16", &list, err,
+				     sizeof(err)), -1);
+    ck_assert_str_eq(err, "\"::ffff:c000:0/16\": an IPv4-mapped network "
+		     "needs a prefix of 96 or more");
+}
+END_TEST
+
 START_TEST(test_parse_addr)
 {
     unsigned char addr[16];
@@ -166,6 +200,7 @@ static Suite *cidr_suite(void)
     tcase_add_loop_test(tc, test_errors, 0,
 		        sizeof(error_cases) / sizeof(error_cases[0]));
     tcase_add_test(tc, test_long_and_many);
+    tcase_add_test(tc, test_mapped_spellings);
     tcase_add_test(tc, test_parse_addr);
     suite_add_tcase(s, tc);
     return (s);
