@@ -119,7 +119,7 @@ static void check_error(const char *err, const char *path, int newline)
 {
     FUZZ_ASSERT(*err, "no reason");
     FUZZ_ASSERT(strncmp(err, path, strlen(path)) == 0
-		|| strncmp(err, "-o ", 3) == 0, "reason \"%s\"", err);
+		|| strncmp(err, "-o", 2) == 0, "reason \"%s\"", err);
     FUZZ_ASSERT(newline || strchr(err, '\n') == 0, "newline in \"%s\"", err);
 }
 
