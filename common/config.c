@@ -18,6 +18,9 @@
  *	int	cf_parse_time(text, seconds)
  *	int	cf_parse_bool(text, value)
  *	int	cf_enum_index(choices, value)
+ *
+ *	int	cf_read_line(fp, buf, size)
+ *	const char *cf_line_error(status)
  * DESCRIPTION
  *	A program describes its settings with a table of struct cf_entry:
  *	name, type, default, bounds, and the offset of the value in the
@@ -47,6 +50,13 @@
  *	that set it, and returns 1. Otherwise the default is in effect:
  *	buf gets the path and the result is 0. It reads the file again
  *	and gives up quietly (the path alone) if it cannot.
+ *
+ *	cf_read_line() reads the next line of fp, without its newline,
+ *	into buf. A line that does not fit in size - 1 bytes, or that
+ *	holds a NUL byte, is an error: read on as text, it would be cut
+ *	short, and what follows the cut would be read as a line of its
+ *	own. The configuration file, tls_policy_file and auth_file are
+ *	read with it. cf_line_error() words an error status.
  * DIAGNOSTICS
  *	cf_load() and cf_set() return -1 and put "file:line: what is
  *	wrong" (or "-o NAME=VALUE: what is wrong") in err.
@@ -276,6 +286,42 @@ static int cf_apply_line(const struct cf_entry *table, void *conf,
     return (cf_set(table, conf, name, cf_trim(eq + 1), why, whylen));
 }
 
+/* cf_read_line - the next line, without its newline; CF_LINE_* status */
+
+int     cf_read_line(FILE *fp, char *buf, size_t size)
+{
+    size_t  n = 0;
+    int     ch;
+
+    while ((ch = getc(fp)) != EOF && ch != '\n') {
+	if (ch == 0)
+	    return (CF_LINE_NUL);
+	if (n + 1 >= size)
+	    return (CF_LINE_LONG);
+	buf[n++] = (char) ch;
+    }
+    buf[n] = 0;
+    if (ch == EOF && ferror(fp))
+	return (CF_LINE_ERROR);
+    return (ch == EOF && n == 0 ? CF_LINE_EOF : CF_LINE_OK);
+}
+
+/* cf_line_error - words for a cf_read_line() error */
+
+const char *cf_line_error(int status)
+{
+    switch (status) {
+    case CF_LINE_LONG:
+	return ("line is too long");
+    case CF_LINE_NUL:
+	return ("NUL byte in line: not a text file");
+    case CF_LINE_ERROR:
+	return (strerror(errno));
+    default:
+	return ("no error");
+    }
+}
+
 /* cf_line_fn - what cf_scan_file() does with each complete line */
 
 typedef int (*cf_line_fn) (void *context, char *line, int lineno,
@@ -304,21 +350,25 @@ static int cf_apply_file(void *context, char *line, int lineno, char *why,
 static int cf_scan_file(FILE *fp, const char *path, cf_line_fn fn,
 			        void *context, char *err, size_t errlen)
 {
-    char    buf[CF_LINE_MAX + 2];
+    char    buf[CF_LINE_MAX + 1];
     char    pending[CF_LINE_MAX + 1];
     char    why[CF_ERR_MAX];
     int     lineno = 0;
     int     pending_line = 0;
-    size_t  len;
+    int     status;
     char   *text;
 
     pending[0] = 0;
-    while (fgets(buf, sizeof(buf), fp) != 0) {
+    while ((status = cf_read_line(fp, buf, sizeof(buf))) != CF_LINE_EOF) {
 	lineno++;
-	len = strlen(buf);
-	if (len > CF_LINE_MAX && buf[len - 1] != '\n') {
+	if (status == CF_LINE_LONG) {
 	    snprintf(err, errlen, "%s:%d: line is longer than %d characters",
 		     path, lineno, CF_LINE_MAX);
+	    return (-1);
+	}
+	if (status != CF_LINE_OK) {
+	    snprintf(err, errlen, "%s:%d: %s", path, lineno,
+		     cf_line_error(status));
 	    return (-1);
 	}
 	text = cf_trim(buf);
@@ -346,10 +396,6 @@ static int cf_scan_file(FILE *fp, const char *path, cf_line_fn fn,
 	}
 	strcpy(pending, text);
 	pending_line = lineno;
-    }
-    if (ferror(fp)) {
-	snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-	return (-1);
     }
     if (pending_line && fn(context, pending, pending_line, why,
 			   sizeof(why)) < 0) {

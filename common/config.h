@@ -4,6 +4,7 @@
 /* config.h - table-driven NAME = VALUE configuration, shared by both programs */
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum cf_type {
     CF_STR,				/* char *, malloc'ed */
@@ -28,6 +29,13 @@ struct cf_entry {
 #define CF_LINE_MAX	4096		/* longest config line */
 #define CF_ERR_MAX	512		/* room for a file:line message */
 
+/* cf_read_line() results */
+#define CF_LINE_OK	0		/* a line, without its newline */
+#define CF_LINE_EOF	(-1)		/* no more lines */
+#define CF_LINE_LONG	(-2)		/* longer than the buffer */
+#define CF_LINE_NUL	(-3)		/* a NUL byte: not a text file */
+#define CF_LINE_ERROR	(-4)		/* read error, errno set */
+
 extern int cf_load(const struct cf_entry *table, void *conf, const char *path,
 		           int required, char *const *overrides, int n_overrides,
 		           char *err, size_t errlen);
@@ -40,5 +48,7 @@ extern int cf_origin(const char *name, const char *path,
 extern int cf_parse_time(const char *text, long *seconds);
 extern int cf_parse_bool(const char *text, int *value);
 extern int cf_enum_index(const char *choices, const char *value);
+extern int cf_read_line(FILE *fp, char *buf, size_t size);
+extern const char *cf_line_error(int status);
 
 #endif

@@ -30,7 +30,8 @@
  *	writable by its group or readable by others (chmod 600, or 640
  *	with the rrelay group), or it is refused.
  *
- *	In both files '#' starts a comment line, and each destination is
+ *	In both files '#' starts a comment line, a line may hold up to
+ *	2048 bytes and no NUL byte (cf_read_line()), and each destination is
  *	normalized as in the host list, so "[Mail.Example]:25" and
  *	"[mail.example]" are the same key. The find functions look up the
  *	destination as hostlist_parse() normalized it.
@@ -185,12 +186,13 @@ static int load_lines(const char *path, int private, void *entries,
 		              int (*parse) (char *, void *, char *, size_t),
 		              char *err, size_t errlen)
 {
-    char    line[LINE_MAX_LEN + 2];
+    char    line[LINE_MAX_LEN + 1];
     char    why[300];
     char   *cp;
     FILE   *fp;
     int     lineno = 0;
     int     status = -1;
+    int     got;
 
     *count = 0;
     if ((fp = fopen(path, "r")) == 0) {
@@ -199,13 +201,14 @@ static int load_lines(const char *path, int private, void *entries,
     }
     if (private && check_private(fp, path, err, errlen) < 0)
 	goto out;
-    while (fgets(line, sizeof(line), fp)) {
+    while ((got = cf_read_line(fp, line, sizeof(line))) != CF_LINE_EOF) {
 	lineno++;
-	if (strlen(line) > LINE_MAX_LEN) {
-	    snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+	if (got != CF_LINE_OK) {
+	    snprintf(err, errlen, "%s:%d: %s", path, lineno,
+		     cf_line_error(got));
 	    goto out;
 	}
-	line[strcspn(line, "\r\n")] = 0;
+	line[strcspn(line, "\r")] = 0;
 	for (cp = line; isspace((unsigned char) *cp); cp++)
 	    ;
 	if (*cp == 0 || *cp == '#')

@@ -7,8 +7,11 @@
  * the default) and empty tls_policy_file and auth_file (those files
  * have their own harness).
  *
- * Properties: rrconfig_load() either fails with a reason that names
- * where ("file:line", "-o" or the file for a cross-check), or every
+ * Properties: a file with a NUL byte is refused, at a line: it is no
+ * text file, and read as one a line would be cut short and its rest
+ * read as a line of its own. rrconfig_load() either fails with a
+ * reason that names where ("file:line", "-o" or the file for a
+ * cross-check), or every
  * time is within its bounds, max_backoff >= backoff, paths are
  * absolute and the TLS level is one of the five. Either way
  * rrconfig_free() releases all (the leak checker sees the rest).
@@ -150,10 +153,12 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fd = fuzz_memfile(in.data, in.size, 0644, path, sizeof(path));
     err[0] = 0;
     if (rrconfig_load(&conf, path, 1, over, n + N_FORCED, err,
-		      sizeof(err)) == 0)
+		      sizeof(err)) == 0) {
+	FUZZ_ASSERT(memchr(in.data, 0, in.size) == 0, "NUL byte accepted");
 	check_conf(&conf);
-    else
+    } else {
 	check_error(err, path, newline);
+    }
     rrconfig_free(&conf);
     (void) close(fd);
     for (i = 0; i < n; i++)

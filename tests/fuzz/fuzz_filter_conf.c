@@ -7,7 +7,8 @@
  * no host name is looked up, and gives a DNS zone instead of the
  * resolver.
  *
- * Properties: mconf_load() either fails with a reason that says where
+ * Properties: a file with a NUL byte is refused. mconf_load() either
+ * fails with a reason that says where
  * (the file, or -o), or gives a configuration whose socket is
  * unix:/PATH or local:/PATH short enough for a socket address, or
  * inet:PORT[@HOST] or inet6:PORT[@HOST] with a port from 1 to 65535
@@ -96,6 +97,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fd = fuzz_memfile(in.data, in.size, 0644, path, sizeof(path));
     err[0] = 0;
     if ((c = mconf_load(path, 1, over, n + 1, zone, err, sizeof(err))) != 0) {
+	FUZZ_ASSERT(memchr(in.data, 0, in.size) == 0, "NUL byte accepted");
 	check_conf(c);
 	mconf_release(c);
     } else {

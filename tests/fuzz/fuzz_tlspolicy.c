@@ -5,8 +5,9 @@
  * Input: a byte (bit 0: auth_file, else tls_policy_file), then the
  * file, NUL bytes and all. The file is private (mode 0600).
  *
- * Properties: a load either fails with "file:line: reason" on one line,
- * or gives at most POLICY_MAX entries whose destinations are in the
+ * Properties: a file with a NUL byte is refused (a comment could hide
+ * an entry after one). A load either fails with "file:line: reason" on
+ * one line, or gives at most POLICY_MAX entries whose destinations are in the
  * normalized form that hostlist_parse() gives (so the find functions
  * can match them), and which the find functions return. A policy
  * entry has one of the five levels, no wrapper with "none", and a
@@ -161,6 +162,8 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "reason \"%s\"", err);
 	if (auth)
 	    authfile_wipe(&table);
+    } else if (memchr(in.data, 0, in.size) != 0) {
+	fuzz_fail(__FILE__, __LINE__, "NUL byte accepted");
     } else if (auth) {
 	check_auth(&table);
     } else {

@@ -185,6 +185,36 @@ START_TEST(test_override_error)
 }
 END_TEST
 
+/* test_nul_byte - a NUL byte neither cuts a line short nor starts one */
+
+START_TEST(test_nul_byte)
+{
+    static char text[CF_LINE_MAX + 100];
+    struct demo d;
+    char    err[CF_ERR_MAX];
+    FILE   *fp;
+    int     fd;
+    size_t  len;
+
+    /* a comment, a NUL, padding to fgets()'s buffer, then a setting */
+    memcpy(text, "# c", 4);
+    memset(text + 4, 'x', CF_LINE_MAX + 1 - 4);
+    len = CF_LINE_MAX + 1;
+    memcpy(text + len, "name = hidden\n", 14);
+    len += 14;
+    strcpy(path, "/tmp/check_config.XXXXXX");
+    ck_assert_int_ge(fd = mkstemp(path), 0);
+    ck_assert_ptr_ne(fp = fdopen(fd, "w"), NULL);
+    ck_assert_int_eq(fwrite(text, 1, len, fp), len);
+    fclose(fp);
+    memset(&d, 0, sizeof(d));
+    ck_assert_int_eq(cf_load(table, &d, path, 1, 0, 0, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":1: NUL byte in line") != 0, "%s", err);
+    cf_free(table, &d);
+    unlink(path);
+}
+END_TEST
+
 /* test_missing_file - optional file may be absent; a required one not */
 
 START_TEST(test_missing_file)
@@ -336,6 +366,7 @@ int     main(void)
     tcase_add_test(tc, test_file);
     tcase_add_loop_test(tc, test_errors, 0, sizeof(errors) / sizeof(errors[0]));
     tcase_add_test(tc, test_override_error);
+    tcase_add_test(tc, test_nul_byte);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_rrelay_settings);
     tcase_add_test(tc, test_origin);

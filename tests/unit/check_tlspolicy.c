@@ -12,17 +12,24 @@
 
 static char path[] = "/tmp/check_tlspolicy.XXXXXX";
 
-/* write_file - a temporary file with the text and mode */
+/* write_bytes - a temporary file with len bytes of data and mode */
 
-static void write_file(const char *text, mode_t mode)
+static void write_bytes(const char *data, size_t len, mode_t mode)
 {
     int     fd;
 
     strcpy(path, "/tmp/check_tlspolicy.XXXXXX");
     ck_assert_int_ge(fd = mkstemp(path), 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (int) strlen(text));
+    ck_assert_int_eq(write(fd, data, len), (int) len);
     close(fd);
     ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* write_file - a temporary file with the text and mode */
+
+static void write_file(const char *text, mode_t mode)
+{
+    write_bytes(text, strlen(text), mode);
 }
 
 /* test_policy - levels, match=, wrapper, normalized keys */
@@ -131,6 +138,33 @@ START_TEST(test_auth_mode)
 }
 END_TEST
 
+/* test_nul_byte - a comment can't hide an entry behind a NUL byte */
+
+START_TEST(test_nul_byte)
+{
+    static struct tls_policy p;
+    static struct auth_table t;
+    static char text[4096];
+    char    err[300];
+    size_t  len;
+
+    /* a comment, a NUL, padding to fgets()'s buffer, then an entry */
+    memcpy(text, "# c", 4);
+    memset(text + 4, 'x', 2049 - 4);
+    len = 2049;
+    memcpy(text + len, "[b.example] none\n", 17);
+    len += 17;
+    write_bytes(text, len, 0600);
+    ck_assert_int_eq(tlspolicy_load(path, &p, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":1: NUL byte in line") != 0, "%s", err);
+    unlink(path);
+    write_bytes("[a.example] user pass\0word\n", 27, 0600);
+    ck_assert_int_eq(authfile_load(path, &t, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":1: NUL byte in line") != 0, "%s", err);
+    unlink(path);
+}
+END_TEST
+
 /* test_mechanisms - the first wanted one the server offers */
 
 START_TEST(test_mechanisms)
@@ -169,6 +203,7 @@ int     main(void)
 			sizeof(bad_policy) / sizeof(bad_policy[0]));
     tcase_add_test(tc, test_auth);
     tcase_add_test(tc, test_auth_mode);
+    tcase_add_test(tc, test_nul_byte);
     tcase_add_test(tc, test_mechanisms);
     tcase_add_test(tc, test_encoding);
     suite_add_tcase(s, tc);
