@@ -15,7 +15,8 @@
  *	many. A bracketed destination ("[host]:port") is looked up as a
  *	host, without MX. A bare domain gets an MX lookup, as in Postfix:
  *	the exchangers in preference order, each with its addresses; a
- *	domain with no MX records falls back to its own addresses.
+ *	domain with no MX records falls back to its own addresses. An MX
+ *	answer is read whole, up to the 64 KiB a DNS message can hold.
  *
  *	resolve_port() turns a port number or services(5) name into a
  *	number.
@@ -139,7 +140,7 @@ static int load_parser(char *why, size_t whylen)
 static int lookup_mx(const char *domain, struct mx *mx, int max, char *why,
 		             size_t whylen)
 {
-    unsigned char answer[NS_PACKETSZ * 4];
+    unsigned char answer[NS_MAXMSG];		/* a TCP answer's most */
     ns_msg  msg;
     ns_rr   rr;
     int     len;
@@ -156,6 +157,9 @@ static int lookup_mx(const char *domain, struct mx *mx, int max, char *why,
 		 hstrerror(h_errno));
 	return (-1);
     }
+    /* res_query() gives the whole answer's length, even past anslen. */
+    if (len > (int) sizeof(answer))
+	len = sizeof(answer);
     if (parse_init(answer, len, &msg) < 0) {
 	snprintf(why, whylen, "MX lookup for %s: malformed answer", domain);
 	return (-1);

@@ -1,0 +1,203 @@
+/*
+ * check_resolve - MX answers in transport/resolve.c
+ *
+ * res_query() is replaced here by one that gives a canned answer the
+ * way glibc's does: it copies what fits in the caller's buffer and
+ * returns the length of the whole answer. The exchangers are named by
+ * address ("192.0.2.7"), so getaddrinfo() needs no DNS.
+ */
+
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "unit.h"
+#include "hostlist.h"
+#include "resolve.h"
+
+static unsigned char msg[NS_MAXMSG];
+static int msg_len;
+static int msg_herrno;
+
+/* res_query - the canned answer, cut as glibc cuts it */
+
+int     res_query(const char *dname, int class, int type,
+		          unsigned char *answer, int anslen)
+{
+    (void) dname;
+    (void) class;
+    (void) type;
+    if (msg_herrno) {
+	h_errno = msg_herrno;
+	return (-1);
+    }
+    memcpy(answer, msg, msg_len < anslen ? msg_len : anslen);
+    if (msg_len > anslen)
+	answer[2] |= 2;				/* TC: truncated */
+    return (msg_len);
+}
+
+/* put - append bytes to the answer */
+
+static void put(const void *data, int len)
+{
+    ck_assert_int_le(msg_len + len, (int) sizeof(msg));
+    memcpy(msg + msg_len, data, len);
+    msg_len += len;
+}
+
+/* put16 - append a 16-bit number */
+
+static void put16(int value)
+{
+    unsigned char b[2] = {(unsigned char) (value >> 8), (unsigned char) value};
+
+    put(b, 2);
+}
+
+/* put_name - append a name as labels */
+
+static void put_name(const char *name)
+{
+    const char *dot;
+    unsigned char len;
+
+    for (; *name; name = *dot ? dot + 1 : dot) {
+	if ((dot = strchr(name, '.')) == 0)
+	    dot = name + strlen(name);
+	len = (unsigned char) (dot - name);
+	put(&len, 1);
+	put(name, len);
+    }
+    put("", 1);
+}
+
+/* begin - header and question of an MX answer with count records */
+
+static void begin(int count)
+{
+    msg_len = 0;
+    msg_herrno = 0;
+    put16(0x1234);
+    put16(0x8180);
+    put16(1);
+    put16(count);
+    put16(0);
+    put16(0);
+    put_name("example.test");
+    put16(ns_t_mx);
+    put16(ns_c_in);
+}
+
+/* add_mx - one MX record; its name is the question's (offset 12) */
+
+static void add_mx(int pref, const char *exchanger)
+{
+    int     rdlen = 2 + (int) strlen(exchanger) + 2;
+
+    put16(0xc00c);
+    put16(ns_t_mx);
+    put16(ns_c_in);
+    put16(0);
+    put16(300);
+    put16(exchanger[0] ? rdlen : 3);
+    put16(pref);
+    put_name(exchanger);
+}
+
+/* resolve - the targets for example.test:2525 */
+
+static int resolve(struct target *t, int max, char *why, size_t whylen)
+{
+    static struct hostlist list;
+    char    err[200];
+
+    ck_assert_int_eq(hostlist_parse("example.test:2525", &list, err,
+				    sizeof(err)), 0);
+    return (resolve_dest(&list.dests[0], t, max, why, whylen));
+}
+
+/* add_txt - one TXT record of len bytes: filler the MX lookup skips */
+
+static void add_txt(int len)
+{
+    unsigned char text[256];
+
+    ck_assert_int_le(len, 255);
+    memset(text, 'x', sizeof(text));
+    text[0] = (unsigned char) (len - 1);
+    put16(0xc00c);
+    put16(ns_t_txt);
+    put16(ns_c_in);
+    put16(0);
+    put16(300);
+    put16(len);
+    put(text, len);
+}
+
+/* test_big_answer - an answer longer than 2 KiB (over TCP) is read whole */
+
+START_TEST(test_big_answer)
+{
+    struct target t[4];
+    char    why[300];
+    int     i;
+
+    begin(12);
+    for (i = 0; i < 10; i++)
+	add_txt(250);
+    add_mx(20, "192.0.2.2");			/* past the first 2 KiB */
+    add_mx(10, "192.0.2.1");
+    ck_assert_int_gt(msg_len, 2048);
+    ck_assert_msg(resolve(t, 4, why, sizeof(why)) == 2, "%s", why);
+    ck_assert_str_eq(t[0].addr, "192.0.2.1");
+    ck_assert_str_eq(t[1].addr, "192.0.2.2");
+    ck_assert_int_eq(t[0].port, 2525);
+}
+END_TEST
+
+/* test_null_mx - one exchanger named "." accepts no mail */
+
+START_TEST(test_null_mx)
+{
+    struct target t[4];
+    char    why[300];
+
+    begin(1);
+    add_mx(0, "");
+    ck_assert_int_eq(resolve(t, 4, why, sizeof(why)), -1);
+    ck_assert_ptr_nonnull(strstr(why, "null MX"));
+}
+END_TEST
+
+/* test_no_mx - no MX record: the domain's own address */
+
+START_TEST(test_no_mx)
+{
+    static struct hostlist list;
+    struct target t[4];
+    char    why[300];
+
+    begin(0);
+    msg_herrno = NO_DATA;
+    ck_assert_int_eq(hostlist_parse("192.0.2.9:2525", &list, why,
+				    sizeof(why)), 0);
+    ck_assert_int_eq(resolve_dest(&list.dests[0], t, 4, why, sizeof(why)), 1);
+    ck_assert_str_eq(t[0].addr, "192.0.2.9");
+    msg_herrno = TRY_AGAIN;
+    ck_assert_int_eq(resolve_dest(&list.dests[0], t, 4, why, sizeof(why)), -1);
+}
+END_TEST
+
+int     main(void)
+{
+    Suite  *s = suite_create("resolve");
+    TCase  *tc = tcase_create("mx");
+
+    tcase_add_test(tc, test_big_answer);
+    tcase_add_test(tc, test_null_mx);
+    tcase_add_test(tc, test_no_mx);
+    suite_add_tcase(s, tc);
+    return (run_suite(s));
+}
