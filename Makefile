@@ -142,6 +142,9 @@ $(BUILD)/fuzzers/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(LIB_TRANSPORT) $(LIB_COMMO
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# fuzz_resolve parses each answer again itself, with libresolv.
+$(BUILD)/tests/fuzz_resolve $(BUILD)/fuzzers/fuzz_resolve: LDLIBS += -lresolv
+
 tests: $(PROGS) $(UNIT_TESTS) $(TOOLS) $(REPLAYS)
 
 fuzzers: $(FUZZERS)
