@@ -14,7 +14,8 @@
  *	destination, in the order they should be tried, and returns how
  *	many. A bracketed destination ("[host]:port") is looked up as a
  *	host, without MX. A bare domain gets an MX lookup, as in Postfix:
- *	the exchangers in preference order, each with its addresses; a
+ *	the RESOLVE_MX_MAX most preferred exchangers, in preference order
+ *	(answer order among equals), each with its addresses; a
  *	domain with no MX records falls back to its own addresses. An MX
  *	answer is read whole, up to the 64 KiB a DNS message can hold.
  *
@@ -96,13 +97,6 @@ static int add_host(const char *name, int port, struct target *targets,
     return (count);
 }
 
-/* by_pref - qsort order for MX records */
-
-static int by_pref(const void *a, const void *b)
-{
-    return (((const struct mx *) a)->pref - ((const struct mx *) b)->pref);
-}
-
 /*
  * libresolv's message parser, loaded on the first MX lookup: linking
  * libresolv cost every delivery 0.19 ms at start-up (bench/), and a
@@ -135,17 +129,53 @@ static int load_parser(char *why, size_t whylen)
     return (0);
 }
 
-/* lookup_mx - MX records in preference order; -1 temporary, 0 none */
+/* keep_mx - add an exchanger to the max best so far, in preference order */
+
+static int keep_mx(struct mx *mx, int count, int max, int pref,
+		           const char *name)
+{
+    int     i;
+
+    if (count == max && pref >= mx[max - 1].pref)
+	return (count);				/* no better than the last */
+    if (count < max)
+	count++;
+    for (i = count - 1; i > 0 && mx[i - 1].pref > pref; i--)
+	mx[i] = mx[i - 1];
+    mx[i].pref = pref;
+    snprintf(mx[i].name, sizeof(mx[i].name), "%s", name);
+    return (count);
+}
+
+/* best_mx - the max most preferred exchangers of a parsed answer */
+
+static int best_mx(ns_msg *msg, struct mx *mx, int max)
+{
+    char    name[NS_MAXDNAME];
+    ns_rr   rr;
+    int     count = 0;
+    int     i;
+
+    for (i = 0; i < ns_msg_count(*msg, ns_s_an); i++) {
+	if (parse_rr(msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_mx
+	    || ns_rr_rdlen(rr) < 3
+	    || dn_expand(ns_msg_base(*msg), ns_msg_end(*msg),
+			 ns_rr_rdata(rr) + 2, name, sizeof(name)) < 0)
+	    continue;
+	count = keep_mx(mx, count, max,
+			(ns_rr_rdata(rr)[0] << 8) | ns_rr_rdata(rr)[1], name);
+    }
+    return (count);
+}
+
+/* lookup_mx - the best MX records in preference order; -1 temporary */
 
 static int lookup_mx(const char *domain, struct mx *mx, int max, char *why,
 		             size_t whylen)
 {
     unsigned char answer[NS_MAXMSG];		/* a TCP answer's most */
     ns_msg  msg;
-    ns_rr   rr;
     int     len;
-    int     i;
-    int     count = 0;
 
     if (load_parser(why, whylen) < 0)
 	return (-1);
@@ -164,18 +194,7 @@ static int lookup_mx(const char *domain, struct mx *mx, int max, char *why,
 	snprintf(why, whylen, "MX lookup for %s: malformed answer", domain);
 	return (-1);
     }
-    for (i = 0; i < ns_msg_count(msg, ns_s_an) && count < max; i++) {
-	if (parse_rr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_mx
-	    || ns_rr_rdlen(rr) < 3)
-	    continue;
-	mx[count].pref = (ns_rr_rdata(rr)[0] << 8) | ns_rr_rdata(rr)[1];
-	if (dn_expand(ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr) + 2,
-		      mx[count].name, sizeof(mx[count].name)) < 0)
-	    continue;
-	count++;
-    }
-    qsort(mx, (size_t) count, sizeof(*mx), by_pref);
-    return (count);
+    return (best_mx(&msg, mx, max));
 }
 
 /* resolve_dest - the addresses to try for one destination */

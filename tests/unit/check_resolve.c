@@ -157,6 +157,37 @@ START_TEST(test_big_answer)
 }
 END_TEST
 
+/* test_best_exchangers - the most preferred, wherever they are in the answer */
+
+START_TEST(test_best_exchangers)
+{
+    struct target t[RESOLVE_MX_MAX];
+    char    name[32];
+    char    why[300];
+    int     i;
+
+    begin(3 * RESOLVE_MX_MAX);
+    for (i = 1; i <= 3 * RESOLVE_MX_MAX; i++) {
+	snprintf(name, sizeof(name), "192.0.2.%d", i);
+	add_mx(1000 - i, name);			/* the best ones come last */
+    }
+    ck_assert_msg(resolve(t, RESOLVE_MX_MAX, why, sizeof(why))
+		  == RESOLVE_MX_MAX, "%s", why);
+    for (i = 0; i < RESOLVE_MX_MAX; i++) {
+	snprintf(name, sizeof(name), "192.0.2.%d", 3 * RESOLVE_MX_MAX - i);
+	ck_assert_str_eq(t[i].addr, name);
+    }
+    begin(3);					/* equal: answer order */
+    add_mx(10, "192.0.2.1");
+    add_mx(5, "192.0.2.2");
+    add_mx(10, "192.0.2.3");
+    ck_assert_int_eq(resolve(t, 3, why, sizeof(why)), 3);
+    ck_assert_str_eq(t[0].addr, "192.0.2.2");
+    ck_assert_str_eq(t[1].addr, "192.0.2.1");
+    ck_assert_str_eq(t[2].addr, "192.0.2.3");
+}
+END_TEST
+
 /* test_null_mx - one exchanger named "." accepts no mail */
 
 START_TEST(test_null_mx)
@@ -196,6 +227,7 @@ int     main(void)
     TCase  *tc = tcase_create("mx");
 
     tcase_add_test(tc, test_big_answer);
+    tcase_add_test(tc, test_best_exchangers);
     tcase_add_test(tc, test_null_mx);
     tcase_add_test(tc, test_no_mx);
     suite_add_tcase(s, tc);
