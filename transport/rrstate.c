@@ -58,10 +58,14 @@
  *	failure, up to max_backoff. A failure is counted once: when the
  *	host's last failure was recorded after since (when this attempt
  *	began), another delivery that overlapped this one has counted it,
- *	and the backoff stays as it is (change->counted is 0). rrstate_mark_up() clears it, records
- *	whether the session used TLS and verified the server, and adds
- *	sent to the messages delivered (one transaction, not two). Both
- *	report in *change whether the host changed state, for logging.
+ *	and the backoff stays as it is (change->counted is 0). A last
+ *	failure recorded after now (the clock went back, or another
+ *	process wrote while this one waited for the lock) counts as now,
+ *	so no host is skipped for longer than max_backoff.
+ *	rrstate_mark_up() clears it, records whether the session used
+ *	TLS and verified the server, and adds sent to the messages
+ *	delivered (one transaction, not two). Both report in *change
+ *	whether the host changed state, for logging.
  *
  *	A missing, unreadable, truncated or corrupt file never stops
  *	delivery: it is logged, treated as empty (a random cursor, no
@@ -410,6 +414,9 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
 
     begin(st);
     host = &st->hosts[index];
+    /* Later than now: the clock went back, or we waited for the lock. */
+    if (host->last_change > (int64_t) now)
+	host->last_change = (int64_t) now;
     change->changed = host->failures == 0;
     change->counted = !(host->failures > 0 && host->last_change >= since);
     if (change->counted) {

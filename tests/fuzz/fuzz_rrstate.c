@@ -16,8 +16,9 @@
  * other_live, count_sent, note_error, and "rrelay status".
  *
  * Properties: a damaged file never stops an operation; every host
- * index handed out is in the list; after every operation the file
- * reads back whole, with the cursor inside the list.
+ * index handed out is in the list; a host marked down is skipped for
+ * no more than max_backoff, whatever times the file holds; after every
+ * operation the file reads back whole, with the cursor inside the list.
  */
 
 #include <fcntl.h>
@@ -213,7 +214,8 @@ static void run_op(struct rrstate *st, unsigned op, int *tried,
     case 3:
 	rrstate_mark_down(st, index, "192.0.2.1:25", "refused", now - (op >> 5),
 			  now, 60, 600, &change);
-	FUZZ_ASSERT(change.backoff >= 0, "backoff %ld", change.backoff);
+	FUZZ_ASSERT(change.backoff >= 0 && change.backoff <= 600,
+		    "backoff %ld, max_backoff 600", change.backoff);
 	break;
     case 4:
 	(void) rrstate_other_live(st, index, tried, now);

@@ -172,6 +172,24 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+/* test_clock_back - a clock that goes back can't stretch a backoff */
+
+START_TEST(test_clock_back)
+{
+    long    b;
+    int     seen = 0;
+    int     i;
+
+    mark_down(0, 100000, &b);
+    ck_assert_int_eq(b, 60);
+    mark_down(0, 1000, &b);			/* a day earlier */
+    ck_assert_int_eq(b, 60);
+    for (i = 0; i < 3; i++)			/* up again after the backoff */
+	seen |= pick(1000 + 60, 0) == 0;
+    ck_assert(seen);
+}
+END_TEST
+
 /* test_overlap - failures of attempts that overlapped count once */
 
 START_TEST(test_overlap)
@@ -403,6 +421,7 @@ int     main(void)
     tcase_add_test(tc, test_next);
     tcase_add_test(tc, test_other_live);
     tcase_add_test(tc, test_overlap);
+    tcase_add_test(tc, test_clock_back);
     tcase_add_test(tc, test_failover_cursor);
     tcase_add_test(tc, test_corrupt);
     tcase_add_test(tc, test_unusable_dir);
