@@ -2,7 +2,8 @@
  * fuzz_address - fuzz harness for transport/address.c
  *
  * Input: one byte (bit 0: the address is the sender), then the address
- * as pipe(8) would pass it (an argv string: up to the first NUL).
+ * as pipe(8) would pass it (an argv string: up to the first NUL), then
+ * for address_literal() a family byte and 16 address bytes.
  *
  * Properties, for an address that address_check() lets through: it is
  * not empty unless it is the sender; it has at most ADDRESS_MAX bytes;
@@ -13,10 +14,71 @@
  * that ends the address; text after the quoted part starts with '@'.
  * A refused address gets a reason. address_needs_utf8() is true exactly
  * when a byte has the high bit set.
+ *
+ * address_literal() refuses a family other than IPv4 and IPv6 and a
+ * short buffer; otherwise it writes "[a.b.c.d]" (also for IPv4-mapped
+ * IPv6) or "[IPv6:...]" that gives the same address back, fits
+ * ADDRESS_LITERAL_MAX and, as the domain of an address, passes
+ * address_check().
  */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "fuzz.h"
 #include "address.h"
+
+static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+0xff, 0xff};
+
+/* check_literal - one socket address as an EHLO address literal */
+
+static void check_literal(struct fuzz_in *in)
+{
+    struct sockaddr_in6 sin6;
+    struct sockaddr_in sin;
+    struct sockaddr *sa;
+    unsigned char addr[16];
+    unsigned char back[16];
+    char    buf[ADDRESS_LITERAL_MAX];
+    char    mail[ADDRESS_LITERAL_MAX + 16];
+    unsigned family = fuzz_take_byte(in) % 3;
+    int     i;
+
+    for (i = 0; i < 16; i++)
+	addr[i] = (unsigned char) fuzz_take_byte(in);
+    memset(&sin, 0, sizeof(sin));
+    memset(&sin6, 0, sizeof(sin6));
+    sin.sin_family = family == 0 ? AF_INET : AF_UNIX;
+    memcpy(&sin.sin_addr, addr, 4);
+    sin6.sin6_family = AF_INET6;
+    memcpy(&sin6.sin6_addr, addr, 16);
+    sa = family == 1 ? (struct sockaddr *) &sin6 : (struct sockaddr *) &sin;
+    FUZZ_ASSERT(address_literal(sa, buf, sizeof(buf) - 1) == -1,
+		"short buffer taken");
+    if (family == 2) {
+	FUZZ_ASSERT(address_literal(sa, buf, sizeof(buf)) == -1,
+		    "family %d taken", sa->sa_family);
+	return;
+    }
+    FUZZ_ASSERT(address_literal(sa, buf, sizeof(buf)) == 0, "refused");
+    FUZZ_ASSERT(strlen(buf) < sizeof(buf) && buf[0] == '['
+		&& buf[strlen(buf) - 1] == ']', "literal \"%s\"", buf);
+    buf[strlen(buf) - 1] = 0;
+    memset(back, 0, sizeof(back));
+    if (family == 1 && memcmp(addr, mapped, 12) != 0) {
+	FUZZ_ASSERT(strncmp(buf, "[IPv6:", 6) == 0
+		    && inet_pton(AF_INET6, buf + 6, back) == 1
+		    && memcmp(back, addr, 16) == 0, "IPv6 literal %s]", buf);
+    } else {
+	FUZZ_ASSERT(inet_pton(AF_INET, buf + 1, back) == 1
+		    && memcmp(back, family == 1 ? addr + 12 : addr, 4) == 0,
+		    "IPv4 literal %s]", buf);
+    }
+    snprintf(mail, sizeof(mail), "postmaster@%s]", buf);
+    FUZZ_ASSERT(address_check(mail, 0) == 0, "%s refused: %s", mail,
+		address_check(mail, 0));
+}
 
 /* quoted_end - just past the quoted string at text, or null */
 
@@ -96,6 +158,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (cp = (const unsigned char *) addr; *cp; cp++)
 	eight |= *cp >= 0x80;
     FUZZ_ASSERT(address_needs_utf8(addr) == eight, "needs_utf8 wrong");
+    check_literal(&in);
     free(addr);
     return (0);
 }
