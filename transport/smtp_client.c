@@ -562,6 +562,7 @@ static void step_greeting(struct session *s)
 {
     struct smtp_reply reply;
 
+    reply.ext = 0;				/* no keywords in a greeting */
     if (get_reply(s, &reply) < 0)
 	return;
     s->io.watch_at = 0;				/* it greeted */

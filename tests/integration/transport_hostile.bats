@@ -60,6 +60,25 @@ check_mode() {
     check_mode longline 'reply line .*too long'
 }
 
+@test "a multi-line greeting is read without uninitialized memory (valgrind)" {
+    local bad
+    command -v valgrind >/dev/null || skip "valgrind not installed"
+    if [[ ${SANITIZE:-0} == 1 || $RRELAY == */san/* ]]; then
+        skip "an AddressSanitizer build does not run under valgrind"
+    fi
+    bad=$(bad_start endless)
+    printf 'Subject: greeting\n\nbody\n' >"$RR_T/msg"
+    run rr_as_rrelay valgrind -q --error-exitcode=99 --log-file="$RR_T/state/valgrind.out" \
+        "$RRELAY" -o "state_directory=$RR_T/state" -o "log=$RR_T/rrelay.log" \
+        -o command_timeout=10s -q VGREET -f s@sender.test \
+        -n "[127.0.0.1]:$bad" -- r@example.org <"$RR_T/msg"
+    echo "under valgrind: $status $output"
+    cat "$RR_T/state/valgrind.out"
+    [ "$status" -eq 75 ]
+    [[ $output =~ 'reply longer than 100 lines' ]]
+    [ ! -s "$RR_T/state/valgrind.out" ]
+}
+
 @test "a greeting that is not an SMTP reply is a protocol error" {
     check_mode garbage 'protocol error .*malformed reply line "hello there"'
 }
