@@ -37,7 +37,7 @@
 #define FIX_SUM		8		/* ... the checksum */
 #define NOW		1700000000	/* the clock, give or take */
 
-static char dir[] = "/tmp/rrelay-fuzz-rrstate.XXXXXX";
+static char dir[4096];			/* $TMPDIR/rrelay-fuzz-rrstate.XXXXXX */
 static struct hostlist lists[4];
 
 /* fnv - FNV-1a over len bytes, continuing hash */
@@ -264,6 +264,8 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!ready) {
 	ready = 1;
+	snprintf(dir, sizeof(dir) - 64, "%s/rrelay-fuzz-rrstate.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (log_open("fuzz", "/dev/null", 0, 0) < 0 || mkdtemp(dir) == 0)
 	    abort();
 	for (i = 0; i < 4; i++)
