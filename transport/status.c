@@ -42,8 +42,10 @@ static const char *stamp(int64_t when, time_t now, char *buf, size_t len)
 
     if (when <= (int64_t) now)
 	return ("-");
-    localtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    /* A corrupt file's time may not fit a struct tm: show the number. */
+    if ((int64_t) t != when || localtime_r(&t, &tm) == 0
+	|| strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	snprintf(buf, len, "@%lld", (long long) when);
     return (buf);
 }
 
