@@ -270,6 +270,9 @@ static int get_reply(struct session *s, struct smtp_reply *reply)
     int     status;
 
     reply_init(reply);
+    /* Only EHLO's reply lists keywords; other replies keep none. */
+    reply->ext = (s->state == S_EHLO) ? s->ext : 0;
+    reply->ext_max = EXT_MAX;
     for (;;) {
 	status = netio_read_line(&s->io, line, sizeof(line), &len, deadline);
 	if (status != NETIO_OK) {
@@ -460,7 +463,6 @@ static void step_starttls(struct session *s)
 {
     struct smtp_reply reply;
 
-    reply.ext = 0;
     if (command(s, "STARTTLS\r\n%s", "", &reply) < 0)
 	return;
     if (reply.code != 220) {
@@ -519,7 +521,6 @@ static void step_auth(struct session *s)
     const char *mech;
     char    b64[1400];
 
-    reply.ext = 0;
     reply.code = 0;
     if (s->io.ssl == 0 && s->level != TLS_NONE) {
 	auth_fail(s, "SASL authentication not attempted: host %s%s offers "
@@ -562,7 +563,6 @@ static void step_greeting(struct session *s)
 {
     struct smtp_reply reply;
 
-    reply.ext = 0;				/* no keywords in a greeting */
     if (get_reply(s, &reply) < 0)
 	return;
     s->io.watch_at = 0;				/* it greeted */
@@ -618,8 +618,6 @@ static void step_ehlo(struct session *s)
     struct smtp_reply reply;
     const char *size;
 
-    reply.ext = s->ext;
-    reply.ext_max = EXT_MAX;
     if (command(s, "EHLO %s\r\n", hello_name(s), &reply) < 0)
 	return;
     if (reply.code / 100 == 5 && reply.code != 521) {
@@ -649,7 +647,6 @@ static void step_helo(struct session *s)
 {
     struct smtp_reply reply;
 
-    reply.ext = 0;
     if (command(s, "HELO %s\r\n", hello_name(s), &reply) < 0)
 	return;
     if (reply.code / 100 != 2) {
@@ -715,7 +712,6 @@ static void step_mail(struct session *s)
     char    why[RCPT_REASON_MAX];
     int     i;
 
-    reply.ext = 0;
     if (s->feat.size && s->feat.size_limit > 0
 	&& spool_wire_estimate(s->req->spool) > s->feat.size_limit) {
 	snprintf(why, sizeof(why), "message size %lld exceeds size limit "
@@ -764,7 +760,6 @@ static void step_rcpt(struct session *s)
     struct smtp_reply reply;
     int     i;
 
-    reply.ext = 0;
     for (i = 0; i < s->npart; i++) {
 	if (!s->feat.pipelining && queue_cmd(s, "RCPT TO:<%s>%s\r\n",
 				      s->req->rcpts[s->part[i]].addr, "") < 0)
@@ -792,7 +787,6 @@ static void step_data(struct session *s)
 {
     struct smtp_reply reply;
 
-    reply.ext = 0;
     if (s->naccepted == 0 && !s->feat.pipelining) {
 	s->state = S_QUIT;
 	return;
@@ -898,7 +892,6 @@ static void step_dot(struct session *s)
     struct rcpt *r;
     int     i;
 
-    reply.ext = 0;
     if (get_reply(s, &reply) < 0) {
 	unknown_after_dot(s);
 	return;
