@@ -6,23 +6,11 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "spf_budget.h"
+#include "spf_eval.h"
 #include "spf_lib.h"
 
 #define SPF_DOMAIN_MAX	253		/* longest domain checked */
 #define SPF_ADDR_MAX	512		/* longest MAIL FROM address kept */
-#define SPF_REASON_MAX	96		/* room for a short problem text */
-
-enum spf_res {
-    SPFR_NONE,
-    SPFR_NEUTRAL,
-    SPFR_PASS,
-    SPFR_FAIL,
-    SPFR_SOFTFAIL,
-    SPFR_TEMPERROR,
-    SPFR_PERMERROR,
-    SPFR_COUNT,
-};
 
 enum spf_ident {
     SPFI_MAILFROM,			/* RFC 7208 2.4 */
@@ -30,10 +18,9 @@ enum spf_ident {
 };
 
 struct spf_engine {
-    SPF_server_t *server;		/* shared by every thread */
-    SPF_dns_server_t *budget;		/* top DNS layer: limits */
-    SPF_dns_server_t *resolver;		/* bottom layer, ours, or a zone */
+    SPF_dns_server_t *resolver;		/* our resolver layer, or a zone */
     int     own_resolver;		/* free resolver with the engine */
+    char    receiver[SPF_NAME_MAX + 1];	/* %{r} */
 };
 
 struct spf_verdict {
@@ -63,7 +50,6 @@ extern void spf_check_identity(const struct spf_engine *engine,
 			               const char *from,
 			               const struct timespec *deadline,
 			               struct spf_verdict *verdict);
-extern enum spf_res spf_map_result(SPF_result_t result, SPF_errcode_t rc);
 extern const char *spf_res_name(enum spf_res result);
 extern const char *spf_ident_name(enum spf_ident identity);
 extern int spf_domain_ok(const char *domain);

@@ -36,9 +36,11 @@
  *	sdns_parse() turns one DNS message into the libspf2 record set
  *	for type: A, AAAA, MX and PTR names, and TXT strings joined
  *	without separators (RFC 7208 section 3.3). Records of other types
- *	(CNAME) are skipped. A TXT string's NUL bytes become '?', so that
- *	a record cannot hide text after one. A malformed record is
- *	skipped; a malformed message reads as TRY_AGAIN.
+ *	(CNAME) are skipped. A TXT string's NUL bytes become DEL (0x7f),
+ *	so that a record can't hide text after one, and a record with one
+ *	is refused as a whole (control characters are a syntax error,
+ *	RFC 7208 section 4.6). A malformed record is skipped; a malformed
+ *	message reads as TRY_AGAIN.
  *
  *	sdns_error_rr() makes an empty record set with the given herrno.
  * DIAGNOSTICS
@@ -145,7 +147,7 @@ static int sdns_add_txt(SPF_dns_rr_t *rr, int n, const unsigned char *rd,
     }
     for (len = 0; len < out; len++)
 	if (text[len] == 0)
-	    text[len] = '?';
+	    text[len] = 0x7f;
     status = sdns_add_bytes(rr, n, text, out) < 0 ? -2 : 0;
 out:
     free(text);

@@ -10,7 +10,7 @@
  * answer section, in order, of that type and class IN, that are well
  * formed, computed here record by record: A and AAAA of the right
  * length, MX and PTR names as ns_name_uncompress() expands them, TXT
- * strings joined, NUL bytes made '?', so that a record hides nothing
+ * strings joined, NUL bytes made DEL (0x7f), so that a record hides nothing
  * after a NUL. No records reads as NO_DATA.
  */
 
@@ -43,7 +43,7 @@ static int want_txt(const unsigned char *rd, size_t rdlen, struct want *w)
 	if (len > rdlen - in)
 	    return (-1);
 	for (i = 0; i < len; i++)
-	    w->data[w->len++] = rd[in + i] ? (char) rd[in + i] : '?';
+	    w->data[w->len++] = rd[in + i] ? (char) rd[in + i] : 0x7f;
 	in += len;
     }
     w->data[w->len] = 0;

@@ -83,7 +83,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(policy_decide(&c->policy, SPFR_PERMERROR), ACT_MARK);
     ck_assert_int_eq(policy_decide(&c->policy, SPFR_TEMPERROR), ACT_DEFER);
     ck_assert_int_eq(policy_decide(&c->policy, SPFR_NONE), ACT_MARK);
-    ck_assert_ptr_nonnull(c->engine.server);
+    ck_assert_ptr_nonnull(c->engine.resolver);
     mconf_release(c);
     /* a missing file given with -c is an error */
     ck_assert_ptr_null(mconf_load("/nonexistent/x.conf", 1, 0, 0, zone, err,
@@ -223,7 +223,7 @@ START_TEST(test_swap)
     ck_assert_ptr_eq(held, a);
     mconf_install(b);				/* SIGHUP */
     ck_assert_str_eq(held->authserv_id, "first.example");	/* still valid */
-    ck_assert_ptr_nonnull(held->engine.server);
+    ck_assert_ptr_nonnull(held->engine.resolver);
     ck_assert_ptr_eq(held = mconf_acquire(), b);	/* new connections */
     mconf_release(held);
     mconf_release(a);				/* last reference: freed */
