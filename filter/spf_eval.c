@@ -133,7 +133,7 @@ static enum spf_look spf_lookup(struct spf_run *run, const char *name,
 	&& rr->herrno != NO_DATA) {
 	SPF_dns_rr_free(rr);
 	(void) budget_out_of_time(run->budget);
-	return (spf_fail(run, SPFR_TEMPERROR, "DNS lookup failure", name),
+	return (spf_fail(run, SPFR_TEMPERROR, "DNS lookup failure", 0),
 		SPFL_ERROR);
     }
     SPF_dns_rr_free(rr);

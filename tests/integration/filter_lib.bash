@@ -170,7 +170,7 @@ fl_dns_start() {
         --host-record=helo.test,192.0.2.1 \
         --txt-record=helofail.test,"v=spf1 -all" \
         --txt-record=exp.test,"v=spf1 -all exp=why.exp.test" \
-        --txt-record=why.exp.test,"%{s} is not welcome from %{i}: 100% sure" \
+        --txt-record=why.exp.test,"%{s} is not welcome from %{i}: 100%% sure" \
         --txt-record=chain1.test,"v=spf1 include:chain2.test -all" \
         --txt-record=chain2.test,"v=spf1 include:chain3.test -all" \
         --txt-record=chain3.test,"v=spf1 include:chain4.test -all" \
