@@ -25,7 +25,8 @@
  *
  *	Semantics that the parts of the RFC decide, in one place:
  *	- a name that can't be a DNS name after macro expansion (an empty
- *	  or over-long label) is not queried: the mechanism does not
+ *	  or over-long label, or a backslash, which the resolver would
+ *	  read as an escape) is not queried: the mechanism does not
  *	  match, as for a name that does not exist;
  *	- a and mx match the client's family only: A records with the
  *	  ip4 prefix (default /32) for an IPv4 client, AAAA with the ip6
@@ -90,14 +91,15 @@ static int spf_fail(struct spf_run *run, enum spf_res error, const char *why,
     return (-1);
 }
 
-/* spf_name_ok - fit to query: 1-253 bytes, labels of 1-63 bytes */
+/* spf_name_ok - fit to query: 1-253 bytes, labels of 1-63 bytes, no '\\' */
 
 static int spf_name_ok(const char *name)
 {
     const char *label = name;
     const char *dot;
 
-    if (*name == 0 || strlen(name) > SPF_NAME_MAX)
+    /* The resolver would read a backslash as an escape, or refuse it. */
+    if (*name == 0 || strlen(name) > SPF_NAME_MAX || strchr(name, '\\'))
 	return (0);
     for (;;) {
 	dot = strchr(label, '.');

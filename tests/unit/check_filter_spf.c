@@ -66,6 +66,9 @@ static void setup(void)
     txt("exp8.test", "v=spf1 -all exp=why.exp8.test");
     txt("why.exp8.test", "caf\303\251 %{s}");
     txt("helo.test", "v=spf1 a -all");
+    txt("hmacro.test", "v=spf1 a:%{h}.hm.test -all");
+    add("ok.hm.test", ns_t_a, NETDB_SUCCESS, "192.0.2.9");
+    add("bs\\.hm.test", ns_t_a, NETDB_SUCCESS, "192.0.2.9");	/* never asked */
     add("helo.test", ns_t_a, NETDB_SUCCESS, "192.0.2.9");
     txt("helofail.test", "v=spf1 -all");
     txt("void2.test", "v=spf1 a:nx1.test a:nx2.test -all");
@@ -384,6 +387,24 @@ END_TEST
 
 /* spf_suite - the test cases */
 
+/* Section 7.3: %{h} is the HELO as given; an odd one is no error. */
+
+static const char *odd_helos[] = {
+    "[192.0.2.9]", "JUMPIN' JUPITER", "trailing\\", "bs\\", "a..b", "%%%", "",
+};
+
+START_TEST(test_odd_helo_macro)
+{
+    struct spf_verdict v;
+
+    v = check_from(IP, odd_helos[_i], "joe@hmacro.test");
+    ck_assert_msg(v.result == SPFR_FAIL, "HELO \"%s\": %s (%s)",
+		  odd_helos[_i], spf_res_name(v.result), v.reason);
+    v = check_from(IP, "ok", "joe@hmacro.test");
+    ck_assert_str_eq(spf_res_name(v.result), "pass");
+}
+END_TEST
+
 static Suite *spf_suite(void)
 {
     Suite  *s = suite_create("filter_spf");
@@ -400,6 +421,8 @@ static Suite *spf_suite(void)
     tcase_add_test(tc, test_clients);
     tcase_add_test(tc, test_deadline);
     tcase_add_test(tc, test_explanation);
+    tcase_add_loop_test(tc, test_odd_helo_macro, 0,
+		        sizeof(odd_helos) / sizeof(odd_helos[0]));
     tcase_add_loop_test(tc, test_bad_domains, 0,
 		        sizeof(bad_domains) / sizeof(bad_domains[0]));
     tcase_add_test(tc, test_long_inputs);
