@@ -100,14 +100,14 @@ machine_state() {
     [ "$(dpkg-query -W -f='${Conffiles}' rrelay | awk '{print $1}' | sort | tr '\n' ' ')" = \
         "/etc/rrelay/rrelay-milter.conf /etc/rrelay/rrelay.conf " ]
     # Commented: every line is a comment or empty.
-    ! grep -Ev '^(#|$)' /etc/rrelay/rrelay.conf /etc/rrelay/rrelay-milter.conf
+    run ! grep -Ev '^(#|$)' /etc/rrelay/rrelay.conf /etc/rrelay/rrelay-milter.conf
     [ "$(stat -c '%U:%G %a' /var/lib/rrelay)" = "rrelay:rrelay 750" ]
     [ "$(man -w rrelay-setup)" = /usr/share/man/man8/rrelay-setup.8.gz ]
     grep -qx 'ExecStart=/usr/sbin/rrelay-milter -f -c /etc/rrelay/rrelay-milter.conf' \
         /lib/systemd/system/rrelay-milter.service
     # Neither enabled nor started.
     [ -z "$(find /etc/systemd -name 'rrelay-milter*' 2>/dev/null)" ]
-    ! pgrep -x -f '/usr/sbin/rrelay-milter.*'
+    run ! pgrep -x -f '/usr/sbin/rrelay-milter.*'
 
     # rrelay-setup finds the packaged transport and the packaged state dir.
     rr_sink_start a
@@ -141,4 +141,44 @@ machine_state() {
     [ ! -e /lib/systemd/system/rrelay-milter.service ]
     machine_state >"$RR_T/after"
     diff "$RR_T/before" "$RR_T/after"
+}
+
+@test "without an rrelay account, postinst creates it and purge removes it again (private /etc)" {
+    command -v unshare >/dev/null || skip "needs unshare (util-linux)"
+    # The package's own maintainer scripts, debhelper's parts included.
+    dpkg-deb -e "$DEB" "$RR_T/ctl"
+    # A copy of /etc without the rrelay account, and an empty /var/lib, seen
+    # only inside a private mount namespace: the machine's accounts, which
+    # other tests use, are never touched.
+    cp -a /etc "$RR_T/etc"
+    for f in passwd shadow group gshadow; do
+        sed -i '/^rrelay:/d' "$RR_T/etc/$f"
+    done
+    mkdir -m 755 "$RR_T/varlib"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    run unshare -m bash -euc '
+        # none CMD...: fail unless CMD fails (set -e ignores "! CMD")
+        none() { if "$@"; then echo "unexpected: $*"; exit 1; fi; }
+        mount --bind "$1/etc" /etc
+        mount --bind "$1/varlib" /var/lib
+        cp /etc/passwd /etc/group "$1/"
+        none getent passwd rrelay
+        "$1/ctl/postinst" configure
+        getent passwd rrelay | grep -q ":/var/lib/rrelay:/usr/sbin/nologin\$"
+        getent group rrelay
+        [ "$(stat -c "%U:%G %a" /var/lib/rrelay)" = "rrelay:rrelay 750" ]
+        [ -f /var/lib/rrelay/.account ]
+        "$1/ctl/postrm" remove
+        getent passwd rrelay
+        "$1/ctl/postrm" purge
+        none getent passwd rrelay
+        none getent group rrelay
+        [ ! -e /var/lib/rrelay ]
+        cmp "$1/passwd" /etc/passwd
+        cmp "$1/group" /etc/group
+        echo namespace-checks-done
+    ' bash "$RR_T"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *namespace-checks-done* ]]
 }

@@ -116,7 +116,7 @@ fingerprint() {
 
 @test "rrelay-setup --undo removes the user and state directory that rrelay-setup created" {
     TEST_USER=rrsetup$$
-    ! getent passwd "$TEST_USER"
+    run ! getent passwd "$TEST_USER"
     rr_postfix_init "[127.0.0.1]:1"
     etc=$(rr_pf_etc)
     cp -p "$etc/main.cf" "$RR_T/main.cf.orig"
@@ -127,7 +127,7 @@ fingerprint() {
     [[ $(postconf -c "$etc" -M rrelay/unix) == *"user=$TEST_USER argv=$RRELAY -o state_directory=$RR_T/new "* ]]
 
     run -0 "$SETUP" -c "$etc" --undo
-    ! getent passwd "$TEST_USER"
+    run ! getent passwd "$TEST_USER"
     [ ! -e "$RR_T/new" ]
     # lib.bash's instance had its own rrelay service: it is back as it
     # was (postconf -M writes it on one line, where lib.bash folded it).
