@@ -113,10 +113,8 @@ machine_state() {
     rr_sink_start a
     rr_sink_start b
     list="[127.0.0.1]:$(rr_sink_port a),[127.0.0.1]:$(rr_sink_port b)"
-    rr_postfix_init "[127.0.0.1]:1"
+    rr_postfix_init_plain
     etc=$(rr_pf_etc)
-    postconf -c "$etc" -MX rrelay/unix
-    postconf -c "$etc" -e relayhost= default_transport=smtp relay_transport=relay
     run -0 /usr/sbin/rrelay-setup -c "$etc" -o "log=$RR_T/rrelay.log" "$list"
     [[ $(postconf -c "$etc" -M rrelay/unix) == *"user=rrelay argv=/usr/lib/rrelay/rrelay -o log=$RR_T/rrelay.log -q "* ]]
     rr_postfix_start

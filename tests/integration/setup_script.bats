@@ -32,10 +32,8 @@ fingerprint() {
     rr_sink_start s2
     list="[127.0.0.1]:$(rr_sink_port s1), [127.0.0.1]:$(rr_sink_port s2)"
     # An instance as a user has it before rrelay: no rrelay service, plain smtp.
-    rr_postfix_init "[127.0.0.1]:1"
+    rr_postfix_init_plain
     etc=$(rr_pf_etc)
-    postconf -c "$etc" -MX rrelay/unix
-    postconf -c "$etc" -e relayhost= default_transport=smtp relay_transport=relay
     [ -z "$(postconf -c "$etc" -M rrelay/unix 2>/dev/null)" ]
 
     # -n prints the commands and changes nothing.
