@@ -20,8 +20,13 @@ in_build_env() {
 setup_file() {
     local src=$BATS_FILE_TMPDIR/src/rrelay
     mkdir -p "$src"
-    (cd "$RR_REPO" && git ls-files -co --exclude-standard | cpio -pdm --quiet "$src") ||
-        return 1
+    # The tree as it is, untracked files too; without git, all but build/.
+    if git -C "$RR_REPO" rev-parse --git-dir >/dev/null 2>&1; then
+        (cd "$RR_REPO" && git ls-files -co --exclude-standard -z |
+            tar --null -T - -cf -) | tar -xf - -C "$src" || return 1
+    else
+        tar -C "$RR_REPO" --exclude=./build -cf - . | tar -xf - -C "$src" || return 1
+    fi
     if ! (cd "$src" && in_build_env make deb) >"$BATS_FILE_TMPDIR/build.log" 2>&1; then
         tail -n 40 "$BATS_FILE_TMPDIR/build.log" >&3
         return 1
@@ -102,7 +107,7 @@ machine_state() {
     # Commented: every line is a comment or empty.
     run ! grep -Ev '^(#|$)' /etc/rrelay/rrelay.conf /etc/rrelay/rrelay-milter.conf
     [ "$(stat -c '%U:%G %a' /var/lib/rrelay)" = "rrelay:rrelay 750" ]
-    [ "$(man -w rrelay-setup)" = /usr/share/man/man8/rrelay-setup.8.gz ]
+    [ "$(dpkg -L rrelay | grep -c '^/usr/share/man/man[58]/rrelay.*\.[58]\.gz$')" -eq 5 ]
     grep -qx 'ExecStart=/usr/sbin/rrelay-milter -f -c /etc/rrelay/rrelay-milter.conf' \
         /lib/systemd/system/rrelay-milter.service
     # Neither enabled nor started.
