@@ -80,7 +80,8 @@ machine_state() {
     [ -f "$DEB" ]
     [ "$(dpkg-deb -f "$DEB" Package)" = rrelay ]
     # root: lintian's warning about it goes to stderr, kept out of $output.
-    run --separate-stderr lintian --fail-on error,warning,info,pedantic \
+    # Its leftover temp files (mldbm-elf-*) go with $RR_T.
+    run --separate-stderr env TMPDIR="$RR_T" lintian --fail-on error,warning,info,pedantic \
         -I --pedantic "$DEB"
     echo "$output"
     [ "$status" -eq 0 ]
