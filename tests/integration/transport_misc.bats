@@ -124,10 +124,12 @@ SENT='relay=rrelay, .*status=sent'
         $'x@example.org\nRCPT TO:<evil2@example.org>' \
         $'y@example.org\rDATA' <"$RR_T/msg"
     [[ $output == "5.1.3 "* ]]
-    # a bad sender: permanent failure as well (5.1.7 is the code for it)
+    # a bad sender: permanent failure as well, 5.1.7 (RFC 3463: bad sender's
+    # mailbox address syntax), logged with that status
     run -69 rr_rrelay -q INJ0002 -f $'s@sender.test>\r\nRCPT TO:<evil3@example.org' \
         -n "$relay" -- r@example.org <"$RR_T/msg"
-    [[ $output =~ ^5\.1\.[0-9]+\  ]]
+    [[ $output == "5.1.7 "* ]]
+    grep -q 'INJ0002: to=<r@example.org>, relay=none, delay=0, dsn=5\.1\.7, status=bounced (bad sender address syntax' "$RR_T/rrelay.log"
     sleep 0.5
     rr_eq "messages at the sink" 0 "$(rr_sink_count s1)"
     # one bad recipient next to a good one: the good one alone is delivered
