@@ -636,7 +636,7 @@ static void step_ehlo(struct session *s)
     s->feat.eightbitmime = has_ext(&reply, "8BITMIME", 0);
     s->feat.smtputf8 = has_ext(&reply, "SMTPUTF8", 0);
     if ((s->feat.size = has_ext(&reply, "SIZE", &size)) != 0)
-	s->feat.size_limit = atoll(size);
+	s->feat.size_limit = reply_size_limit(size);
     s->res->reached = 1;
     after_hello(s);
 }
