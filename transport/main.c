@@ -250,6 +250,7 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     relay.state = &state;
     relay.req = &req;
     rrstate_open(&state, conf->state_directory, &list);
+    rrstate_limit(&state, conf->max_backoff);
     relay_message(&relay);
     rrstate_close(&state);
     outcome_decide(rcpts, args->nrcpt, &outcome);
