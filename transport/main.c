@@ -7,7 +7,7 @@
  *	rrelay [-c FILE] [-o NAME=VALUE]... [-q QUEUE_ID] -f SENDER
  *		-n DESTINATIONS -- RECIPIENT...
  *
- *	rrelay status [-c FILE] [-o NAME=VALUE]...
+ *	rrelay status [--json] [-c FILE] [-o NAME=VALUE]...
  * DESCRIPTION
  *	Postfix's pipe(8) runs rrelay once per message, with the message
  *	on standard input (LF line endings, not dot-stuffed) and the
@@ -26,7 +26,8 @@
  *	the host whose backoff ends first is probed, and the message is
  *	deferred if that fails.
  *
- *	"rrelay status" prints the state of every host list.
+ *	"rrelay status" prints the state of every host list; with --json,
+ *	as one JSON document for monitoring (schema in status_json.c).
  *
  *	Options:
  *	-c FILE	the configuration file (default /etc/rrelay/rrelay.conf,
@@ -61,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -274,18 +276,39 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     finish(&outcome);
 }
 
-/* run_status - "rrelay status" */
+/* take_flag - remove every argv[i] equal to flag; whether there was one */
+
+static int take_flag(int *argc, char **argv, const char *flag)
+{
+    int     found = 0;
+    int     i;
+    int     j;
+
+    for (i = j = 1; i < *argc; i++) {
+	if (strcmp(argv[i], flag) == 0)
+	    found = 1;
+	else
+	    argv[j++] = argv[i];
+    }
+    argv[j] = 0;
+    *argc = j;
+    return (found);
+}
+
+/* run_status - "rrelay status [--json]" */
 
 static int run_status(int argc, char **argv)
 {
     struct args args;
     struct rrconfig conf;
     char    err[1024];
+    int     json = take_flag(&argc, argv, "--json");
     int     status;
 
     if (parse_args(argc, argv, &args, err, sizeof(err)) < 0
 	|| args.nrcpt > 0 || args.sender || args.destinations) {
-	fprintf(stderr, "usage: rrelay status [-c FILE] [-o NAME=VALUE]...\n");
+	fprintf(stderr, "usage: rrelay status [--json] [-c FILE] "
+		"[-o NAME=VALUE]...\n");
 	return (2);
     }
     if (rrconfig_load(&conf, args.config, args.config_given, args.overrides,
@@ -293,7 +316,11 @@ static int run_status(int argc, char **argv)
 	fprintf(stderr, "rrelay status: configuration error: %s\n", err);
 	return (1);
     }
-    status = status_print(conf.state_directory, stdout) < 0 ? 1 : 0;
+    if (json)
+	status = status_print_json(conf.state_directory, stdout,
+				   (long long) time(0)) < 0 ? 1 : 0;
+    else
+	status = status_print(conf.state_directory, stdout) < 0 ? 1 : 0;
     rrconfig_free(&conf);
     return (status);
 }

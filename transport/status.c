@@ -9,6 +9,9 @@
  *	int	status_print(dir, out)
  *
  *	void	status_escape(in, out, outlen)
+ *
+ *	int	status_list(dir, names, count)
+ *	const char *status_tls_text(flags)
  * DESCRIPTION
  *	status_print() reads every rrelay-*.state file in dir, under a
  *	shared lock, and prints one block per host list: a line naming
@@ -81,9 +84,9 @@ void    status_escape(const char *in, char *out, size_t outlen)
     out[used] = 0;
 }
 
-/* tls_text - how the last session was protected */
+/* status_tls_text - how the last session was protected */
 
-static const char *tls_text(uint32_t flags)
+const char *status_tls_text(uint32_t flags)
 {
     if (flags & RR_TLS_VERIFIED)
 	return ("verified");
@@ -146,7 +149,7 @@ static void print_file(const char *dir, const char *name, FILE *out)
 	fprintf(out, ROW_FORMAT, dest, addr,
 		hosts[i].down_until > (int64_t) now ? "down" : "up",
 		stamp(hosts[i].down_until, now, until, sizeof(until)),
-		failures, sent, tls_text(hosts[i].flags), error);
+		failures, sent, status_tls_text(hosts[i].flags), error);
     }
     fputc('\n', out);
 }
@@ -168,16 +171,15 @@ static int by_name(const void *a, const void *b)
     return (strcmp(*(char *const *) a, *(char *const *) b));
 }
 
-/* status_print - every host list in the state directory */
+/* status_list - the state files of dir, sorted; -1 if dir can't be read */
 
-int     status_print(const char *dir, FILE *out)
+int     status_list(const char *dir, char ***namesp, size_t *countp)
 {
     DIR    *dp;
     struct dirent *de;
     char  **names = 0;
     char  **more;
     size_t  count = 0;
-    size_t  i;
 
     if ((dp = opendir(dir)) == 0) {
 	fprintf(stderr, "rrelay status: open %s: %s\n", dir, strerror(errno));
@@ -193,7 +195,23 @@ int     status_print(const char *dir, FILE *out)
 	    count++;
     }
     closedir(dp);
-    qsort(names, count, sizeof(*names), by_name);
+    if (count > 0)
+	qsort(names, count, sizeof(*names), by_name);
+    *namesp = names;
+    *countp = count;
+    return (0);
+}
+
+/* status_print - every host list in the state directory */
+
+int     status_print(const char *dir, FILE *out)
+{
+    char  **names;
+    size_t  count;
+    size_t  i;
+
+    if (status_list(dir, &names, &count) < 0)
+	return (-1);
     if (count == 0)
 	fprintf(out, "no host list has state in %s yet\n", dir);
     for (i = 0; i < count; i++) {

@@ -57,6 +57,25 @@ host_re() {
     echo "$output"
     rr_eq "rrelay status of the dead host" down "$(rr_host_state "$dead")"
     rr_eq "rrelay status of a live host" up "$(rr_host_state "$(rr_sink_port s1)")"
+    # the same through the JSON schema, read by a real JSON parser
+    rr_as_rrelay "$RRELAY" status --json -o "state_directory=$RR_T/state" >"$RR_T/status.json"
+    run -0 python3 - "$RR_T/status.json" "[$RR_HOST]:$dead" "[$RR_HOST]:$(rr_sink_port s1)" \
+        "[$RR_HOST]:$(rr_sink_port s3)" "$(rr_sink_total s1 s3)" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["schema"] == "rrelay-status" and doc["version"] == 1, doc
+(hl,) = doc["host_lists"]
+assert hl["status"] == "ok" and len(hl["hash"]) == 16, hl
+hosts = {h["destination"]: h for h in hl["hosts"]}
+dead, s1, s3 = (hosts[d] for d in sys.argv[2:5])
+assert dead["state"] == "down" and dead["failures"] >= 1, dead
+assert dead["down_until"] > doc["generated"] and dead["last_error"], dead
+assert dead["sent"] == 0 and dead["tls"] == "none", dead
+for h in (s1, s3):
+    assert h["state"] == "up" and h["down_until"] is None and h["failures"] == 0, h
+assert s1["sent"] + s3["sent"] == int(sys.argv[5]), (s1, s3)
+print("status --json ok")
+EOF
 }
 
 @test "a host that never greets is tried once, then skipped while down" {

@@ -1,4 +1,4 @@
-/* check_status - "rrelay status" prints a hand-edited state file safely */
+/* check_status - "rrelay status" (and --json) prints a hand-edited state file safely */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +54,16 @@ static void write_state(const char *name, const char *dest, const char *addr,
     ck_assert_int_eq(fclose(fp), 0);
 }
 
+/* truncate_state - cut a state file short: damaged */
+
+static void truncate_state(const char *name)
+{
+    char    path[200];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    ck_assert_int_eq(truncate(path, 10), 0);
+}
+
 /* status_text - what "rrelay status" prints for dir */
 
 static char *status_text(void)
@@ -73,7 +83,6 @@ START_TEST(test_no_control_bytes)
     char   *text;
     const unsigned char *cp;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
     write_state("rrelay-0000000000001234.state", "[a.example]\033[2J:25",
 		"192.0.2.1:25\a", "421 bye\033]0;owned\a\r\nfake line\\");
     write_state("rrelay-\033[31m.state", "x", "y", "z");	/* a bad name */
@@ -86,6 +95,42 @@ START_TEST(test_no_control_bytes)
     ck_assert_ptr_nonnull(strstr(text, "421 bye\\x1b]0;owned\\x07\\x0d\\x0afake "
 				 "line\\\\"));
     ck_assert_ptr_nonnull(strstr(text, "rrelay-\\x1b[31m.state)"));
+    free(text);
+}
+END_TEST
+
+START_TEST(test_json)
+{
+    char   *text = 0;
+    size_t  len = 0;
+    FILE   *fp;
+    const unsigned char *cp;
+
+    write_state("rrelay-0000000000001234.state", "[a.example]:25",
+		"192.0.2.1:25", "421 \"bye\"\\ \033[2J\303\251");
+    write_state("rrelay-00000000000000ff.state", "x", "y", "z");
+    truncate_state("rrelay-00000000000000ff.state");
+    ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+    ck_assert_int_eq(status_print_json(dir, fp, 1000), 0);
+    ck_assert_int_eq(fclose(fp), 0);
+    for (cp = (const unsigned char *) text; *cp; cp++)
+	ck_assert_msg(*cp == '\n' || (*cp >= ' ' && *cp <= '~'),
+		      "byte 0x%02x in: %s", *cp, text);
+    ck_assert_ptr_nonnull(strstr(text, "{\"schema\":\"rrelay-status\","
+				 "\"version\":1,\"generated\":1000,"));
+    ck_assert_ptr_nonnull(strstr(text, "\"hash\":\"0000000000001234\","
+				 "\"status\":\"ok\",\"error\":null"));
+    ck_assert_ptr_nonnull(strstr(text, "{\"destination\":\"[a.example]:25\","
+				 "\"address\":\"192.0.2.1:25\",\"state\":"
+				 "\"up\",\"down_until\":null,"
+				 "\"last_change\":null,\"failures\":3,"
+				 "\"sent\":0,\"tls\":\"none\",\"last_error\":"
+				 "\"421 \\\"bye\\\"\\\\ \\u001b[2J"
+				 "\\u00c3\\u00a9\"}"));
+    ck_assert_ptr_nonnull(strstr(text, "\"hash\":null,\"status\":"
+				 "\"damaged\",\"error\":\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"updated\":null,\"cursor\":null,\"hosts\":[]}"));
+    ck_assert_str_eq(text + strlen(text) - 4, "}]}\n");
     free(text);
 }
 END_TEST
@@ -103,6 +148,14 @@ START_TEST(test_escape)
 }
 END_TEST
 
+/* setup - a new directory for the state files */
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/check_status.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
 /* teardown - remove the directory */
 
 static void teardown(void)
@@ -110,8 +163,7 @@ static void teardown(void)
     char    cmd[200];
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (strchr(dir, 'X') == 0)
-	(void) system(cmd);
+    (void) system(cmd);
 }
 
 int     main(void)
@@ -119,9 +171,10 @@ int     main(void)
     Suite  *s = suite_create("status");
     TCase  *tc = tcase_create("status");
 
-    tcase_add_checked_fixture(tc, 0, teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_no_control_bytes);
     tcase_add_test(tc, test_escape);
+    tcase_add_test(tc, test_json);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }
