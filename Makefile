@@ -1,6 +1,7 @@
 # rrelay: a round-robin relay transport and an SPF milter for Postfix.
 #
-#   make            build build/rrelay (and build/rrelay-milter)
+#   make            build build/rrelay, build/rrelay-cache (and
+#                   build/rrelay-milter)
 #   make check      install what is missing, build, run every test
 #   make demo       install what is missing, build, show rrelay at work
 #   make install    install under $(DESTDIR)$(PREFIX)
@@ -57,7 +58,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) -pthread
 OBJ        = $(BUILD)/obj
 
 COMMON_SRC    = $(wildcard common/*.c)
-TRANSPORT_SRC = $(filter-out transport/main.c,$(wildcard transport/*.c))
+TRANSPORT_SRC = $(filter-out transport/main.c transport/cache_main.c,$(wildcard transport/*.c))
 FILTER_SRC    = $(filter-out filter/main.c,$(wildcard filter/*.c))
 UNIT_SRC      = $(wildcard tests/unit/check_*.c)
 TOOL_SRC      = $(wildcard tests/tools/*.c)
@@ -68,7 +69,7 @@ LIB_COMMON    = $(BUILD)/librrcommon.a
 LIB_TRANSPORT = $(BUILD)/librrtransport.a
 LIB_FILTER    = $(BUILD)/librrfilter.a
 
-PROGS = $(BUILD)/rrelay
+PROGS = $(BUILD)/rrelay $(BUILD)/rrelay-cache
 ifneq ($(wildcard filter/main.c),)
 PROGS += $(BUILD)/rrelay-milter
 endif
@@ -96,6 +97,9 @@ $(LIB_FILTER): $(FILTER_SRC:%.c=$(OBJ)/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/rrelay-cache: $(OBJ)/transport/cache_main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)
@@ -173,6 +177,7 @@ bench:
 install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BUILD)/rrelay $(DESTDIR)$(LIBEXEC)/rrelay
+	install -m 0755 $(BUILD)/rrelay-cache $(DESTDIR)$(SBINDIR)/rrelay-cache
 	if [ -f $(BUILD)/rrelay-milter ]; then \
 	    install -m 0755 $(BUILD)/rrelay-milter $(DESTDIR)$(SBINDIR)/rrelay-milter; fi
 	install -d $(DESTDIR)/etc/rrelay
@@ -180,7 +185,8 @@ install: all
 	    install -m 0644 postfix-config/rrelay-milter.conf $(DESTDIR)/etc/rrelay/rrelay-milter.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter
+	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter \
+	    $(DESTDIR)$(SBINDIR)/rrelay-cache
 
 clean:
 	rm -rf build
