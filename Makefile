@@ -119,6 +119,11 @@ $(BUILD)/tests/check_%: $(OBJ)/tests/unit/check_%.o $(LIB_TRANSPORT) $(LIB_COMMO
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
+# cache_take speaks rrelay-cache's protocol with the transport's code.
+$(BUILD)/tools/cache_take: tests/tools/cache_take.c tests/tools/listen.h $(LIB_TRANSPORT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itransport $(ALL_CFLAGS) -o $@ $< $(LIB_TRANSPORT) $(LIB_COMMON) $(LDLIBS)
+
 $(BUILD)/tools/%: tests/tools/%.c tests/tools/listen.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
