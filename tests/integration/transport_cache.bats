@@ -45,10 +45,12 @@ cache_signal() {
     kill "-$1" "$(cat "$RR_T/cache.pid")"
 }
 
-# cache_stop: SIGTERM, and wait until it is gone and has said so
+# cache_stop: SIGTERM; it must exit 0 (under SANITIZE=1: with no leak or error report)
 cache_stop() {
+    local rc=0
     cache_signal TERM
-    rr_wait 10 proc_dead "$(cat "$RR_T/cache.pid")"
+    wait "$(cat "$RR_T/cache.pid")" || rc=$?
+    rr_eq "rrelay-cache exit status (output: $(cat "$RR_T/cache.out"))" 0 "$rc"
 }
 
 # send_one QUEUE_ID PORT [NAME=VALUE...]: one message to [127.0.0.1]:PORT with rrelay run directly

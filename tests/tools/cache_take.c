@@ -42,9 +42,14 @@ int     main(int argc, char **argv)
 	|| connect(sock, (struct sockaddr *) &sun, sizeof(sun)) < 0)
 	tool_die("cache_take", argv[1]);
     cache_msg_init(&msg, CACHE_TAKE);
-    if (cache_msg_text(msg.key, sizeof(msg.key), argv[2], 0) < 0
-	|| cache_send(sock, &msg, -1) < 0)
-	tool_die("cache_take", "send");
+    if (cache_msg_text(msg.key, sizeof(msg.key), argv[2], 0) < 0)
+	tool_die("cache_take", "key");
+    if (cache_send(sock, &msg, -1) < 0) {
+	if (errno != EPIPE && errno != ECONNRESET)
+	    tool_die("cache_take", "send");
+	printf("refused\n");			/* closed before we asked */
+	return (0);
+    }
     pfd.fd = sock;
     pfd.events = POLLIN;
     if (poll(&pfd, 1, 10000) != 1)
