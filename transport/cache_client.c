@@ -22,8 +22,9 @@
  *	failure here only means "no cache": an absent socket, a refused
  *	connection, a cache that does not answer within CACHE_WAIT_MS,
  *	or an answer the protocol does not allow. Then rrelay connects
- *	or sends QUIT as it does without a cache. After a cache that did
- *	not answer, the process asks it nothing more. Each question uses
+ *	or sends QUIT as it does without a cache. After a cache that was
+ *	not there or did not answer, the process asks it nothing more, so
+ *	a host without the cache pays one failed connect per delivery. Each question uses
  *	its own connection to the cache, so the cache can close the ones
  *	that stay idle.
  *
@@ -61,7 +62,7 @@
 #define CACHE_WAIT_MS	1000		/* for the cache's answer */
 
 static int cache_sock = -1;		/* one per question */
-static int cache_silent;		/* it did not answer: leave it */
+static int cache_gone;			/* absent or silent: leave it */
 
 /* cache_key - "dest tls=LEVEL helo=NAME" */
 
@@ -88,7 +89,7 @@ static void cache_drop(void)
     cache_sock = -1;
 }
 
-/* cache_open - connect to the cache, unless connected or known silent */
+/* cache_open - connect to the cache, unless connected or known gone */
 
 static int cache_open(const struct rrconfig *conf)
 {
@@ -96,7 +97,7 @@ static int cache_open(const struct rrconfig *conf)
 
     if (cache_sock >= 0)
 	return (0);
-    if (cache_silent || strlen(conf->cache_socket) >= sizeof(sun.sun_path))
+    if (cache_gone || strlen(conf->cache_socket) >= sizeof(sun.sun_path))
 	return (-1);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
@@ -106,6 +107,7 @@ static int cache_open(const struct rrconfig *conf)
 	return (-1);
     if (connect(cache_sock, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
 	cache_drop();
+	cache_gone = 1;
 	return (-1);
     }
     return (0);
@@ -149,7 +151,7 @@ static int await(long long deadline_ms, struct cache_msg *msg, int *fd)
 	if ((left = until - netio_now_ms()) <= 0) {
 	    log_warn("rrelay-cache did not answer within %dms; going on "
 		     "without it", CACHE_WAIT_MS);
-	    cache_silent = 1;
+	    cache_gone = 1;
 	    return (-1);
 	}
 	if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
