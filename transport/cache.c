@@ -11,7 +11,7 @@
  *
  *	void	cache_store(table, msg, fd, now_ms)
  *
- *	int	cache_take(table, key, now_ms, msg)
+ *	int	cache_take(table, key, now_ms, msg, fd)
  *
  *	void	cache_expire(table, now_ms)
  *
@@ -36,15 +36,18 @@
  *	cache_store() takes a connection that has carried msg->use
  *	deliveries. One that reached use_limit is dropped at once. When
  *	its key already has per_host connections, or the table is full,
- *	the oldest of them goes to make room.
+ *	the oldest of them goes to make room. A TLS session (fd -1,
+ *	msg->lifetime set) is kept the same way for its own lifetime
+ *	instead of time_limit.
  *
  *	cache_take() expires what is too old, then removes the newest
- *	connection for exactly key and copies its record into msg. It
- *	returns that connection's fd, or -1 when there is none. The cache never offers another key's
- *	connection.
+ *	entry for exactly key, copies its record into msg (a session's
+ *	lifetime then counts the seconds it has left) and its descriptor
+ *	into fd. It returns 1, or 0 when there is none. The cache never
+ *	offers another key's entry.
  *
  *	cache_expire() drops the connections idle for time_limit or
- *	more; cache_next_expiry() tells when the next one will be due
+ *	more, and the sessions past their lifetime; cache_next_expiry() tells when the next one will be due
  *	(-1: the table is empty). cache_drain() drops everything.
  * DIAGNOSTICS
  *	cache_table_init() returns -1 when out of memory.
@@ -121,27 +124,33 @@ void    cache_store(struct cache_table *table, const struct cache_msg *msg,
     entry = &table->slots[table->count++];
     entry->fd = fd;
     entry->stored_ms = now_ms;
+    entry->expires_ms = now_ms + (msg->lifetime ? msg->lifetime * 1000LL :
+				  table->time_limit_ms);
     entry->msg = *msg;
 }
 
-/* cache_take - the newest connection for exactly key, or -1 */
+/* cache_take - the newest entry for exactly key: 1, or 0 */
 
 int     cache_take(struct cache_table *table, const char *key,
-		           long long now_ms, struct cache_msg *msg)
+		           long long now_ms, struct cache_msg *msg, int *fd)
 {
-    int     fd;
+    struct cache_entry *entry;
     int     i;
 
     cache_expire(table, now_ms);
     for (i = table->count - 1; i >= 0; i--) {
-	if (strcmp(table->slots[i].msg.key, key) == 0) {
-	    fd = table->slots[i].fd;
-	    *msg = table->slots[i].msg;
+	entry = &table->slots[i];
+	if (strcmp(entry->msg.key, key) == 0) {
+	    *fd = entry->fd;
+	    *msg = entry->msg;
+	    if (msg->lifetime)
+		msg->lifetime = (uint32_t) ((entry->expires_ms - now_ms + 999)
+					    / 1000);
 	    remove_at(table, i);
-	    return (fd);
+	    return (1);
 	}
     }
-    return (-1);
+    return (0);
 }
 
 /* cache_expire - drop what has been idle too long */
@@ -151,8 +160,9 @@ void    cache_expire(struct cache_table *table, long long now_ms)
     int     i;
 
     for (i = 0; i < table->count; /* void */ ) {
-	if (now_ms - table->slots[i].stored_ms >= table->time_limit_ms)
-	    drop_at(table, i, "idle time limit");
+	if (now_ms >= table->slots[i].expires_ms)
+	    drop_at(table, i, table->slots[i].msg.lifetime ?
+		    "session lifetime" : "idle time limit");
 	else
 	    i++;
     }
@@ -166,9 +176,9 @@ long long cache_next_expiry(const struct cache_table *table)
     int     i;
 
     for (i = 0; i < table->count; i++)
-	if (first < 0 || table->slots[i].stored_ms < first)
-	    first = table->slots[i].stored_ms;
-    return (first < 0 ? -1 : first + table->time_limit_ms);
+	if (first < 0 || table->slots[i].expires_ms < first)
+	    first = table->slots[i].expires_ms;
+    return (first);
 }
 
 /* cache_drain - let go of every connection */

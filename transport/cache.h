@@ -8,6 +8,7 @@
 struct cache_entry {
     int     fd;
     long long stored_ms;		/* when it went idle */
+    long long expires_ms;		/* when it must go */
     struct cache_msg msg;		/* key, relay, addr, ext, use */
 };
 
@@ -29,7 +30,7 @@ extern int cache_table_init(struct cache_table *table, long time_limit,
 extern void cache_store(struct cache_table *table, const struct cache_msg *msg,
 			        int fd, long long now_ms);
 extern int cache_take(struct cache_table *table, const char *key,
-		              long long now_ms, struct cache_msg *msg);
+		              long long now_ms, struct cache_msg *msg, int *fd);
 extern void cache_expire(struct cache_table *table, long long now_ms);
 extern long long cache_next_expiry(const struct cache_table *table);
 extern void cache_drain(struct cache_table *table, const char *why);

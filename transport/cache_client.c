@@ -12,6 +12,10 @@
  *
  *	int	cache_put(conf, key, conn)
  *
+ *	int	cache_session_get(conf, key, deadline_ms, buf, size, len)
+ *
+ *	int	cache_session_put(conf, key, buf, len, lifetime)
+ *
  *	int	cache_ext_join(ext, count, buf, len)
  *
  *	int	cache_ext_split(text, ext, max)
@@ -39,6 +43,10 @@
  *
  *	cache_put() hands conn->fd to the cache and closes it: 0. -1 if
  *	the cache could not take it; the caller still owns it then.
+ *
+ *	cache_session_get() returns 1 with a TLS session (the bytes of
+ *	i2d_SSL_SESSION()) kept for exactly key, or 0. cache_session_put()
+ *	gives one to the cache for lifetime seconds: 0, or -1.
  *
  *	cache_ext_join() and cache_ext_split() turn the EHLO keyword
  *	lines into the text that travels with a connection and back;
@@ -166,30 +174,43 @@ static int await(long long deadline_ms, struct cache_msg *msg, int *fd)
     }
 }
 
+/* ask - one question (TAKE or SESS_TAKE); 1 with the answer, or 0 */
+
+static int ask(const struct rrconfig *conf, enum cache_type type,
+	               const char *key, long long deadline_ms,
+	               struct cache_msg *msg, int *fd)
+{
+    enum cache_type hit = type == CACHE_TAKE ? CACHE_HIT : CACHE_SESS_HIT;
+
+    *fd = -1;
+    cache_msg_init(msg, type);
+    if (cache_open(conf) < 0
+	|| cache_msg_text(msg->key, sizeof(msg->key), key, 0) < 0)
+	return (0);
+    if (cache_send(cache_sock, msg, -1) < 0
+	|| await(deadline_ms, msg, fd) < 0
+	|| (msg->type != hit && msg->type != CACHE_MISS)
+	|| strcmp(msg->key, key) != 0) {
+	if (*fd >= 0)
+	    (void) close(*fd);
+	*fd = -1;
+	cache_drop();
+	return (0);
+    }
+    cache_drop();				/* one question per connection */
+    return (msg->type == hit);
+}
+
 /* cache_get - an idle connection for exactly key, or 0 */
 
 int     cache_get(const struct rrconfig *conf, const char *key,
 		          long long deadline_ms, struct cache_conn *conn)
 {
     struct cache_msg msg;
-    int     fd = -1;
+    int     fd;
 
     conn->fd = -1;
-    cache_msg_init(&msg, CACHE_TAKE);
-    if (cache_open(conf) < 0
-	|| cache_msg_text(msg.key, sizeof(msg.key), key, 0) < 0)
-	return (0);
-    if (cache_send(cache_sock, &msg, -1) < 0
-	|| await(deadline_ms, &msg, &fd) < 0
-	|| (msg.type != CACHE_HIT && msg.type != CACHE_MISS)
-	|| strcmp(msg.key, key) != 0) {
-	if (fd >= 0)
-	    (void) close(fd);
-	cache_drop();
-	return (0);
-    }
-    cache_drop();				/* one question per connection */
-    if (msg.type == CACHE_MISS)
+    if (ask(conf, CACHE_TAKE, key, deadline_ms, &msg, &fd) == 0)
 	return (0);
     if (!tcp_socket(fd)) {
 	log_warn("rrelay-cache handed over something that is not a TCP "
@@ -203,6 +224,46 @@ int     cache_get(const struct rrconfig *conf, const char *key,
     memcpy(conn->addr, msg.addr, sizeof(conn->addr));
     memcpy(conn->ext, msg.ext, sizeof(conn->ext));
     return (1);
+}
+
+/* cache_session_get - a TLS session for exactly key: 1 and its length */
+
+int     cache_session_get(const struct rrconfig *conf, const char *key,
+			          long long deadline_ms, unsigned char *buf,
+			          size_t size, size_t *len)
+{
+    static struct cache_msg msg;
+    int     fd;
+
+    if (ask(conf, CACHE_SESS_TAKE, key, deadline_ms, &msg, &fd) == 0
+	|| msg.blob_len > size)
+	return (0);
+    memcpy(buf, msg.blob, msg.blob_len);
+    *len = msg.blob_len;
+    return (1);
+}
+
+/* cache_session_put - keep a TLS session for lifetime seconds */
+
+int     cache_session_put(const struct rrconfig *conf, const char *key,
+			          const unsigned char *buf, size_t len,
+			          long lifetime)
+{
+    static struct cache_msg msg;
+    int     status = -1;
+
+    cache_msg_init(&msg, CACHE_SESS_PUT);
+    if (len >= 1 && len <= sizeof(msg.blob) && lifetime >= 1
+	&& cache_msg_text(msg.key, sizeof(msg.key), key, 0) == 0
+	&& cache_open(conf) == 0) {
+	msg.lifetime = (uint32_t) (lifetime > CACHE_LIFE_MAX ?
+				   CACHE_LIFE_MAX : lifetime);
+	msg.blob_len = (uint32_t) len;
+	memcpy(msg.blob, buf, len);
+	status = cache_send(cache_sock, &msg, -1);
+	cache_drop();
+    }
+    return (status);
 }
 
 /* cache_put - hand an idle connection to the cache */

@@ -24,6 +24,7 @@ struct cache_use {
     unsigned use;			/* deliveries on it, this one too */
     int     reused;			/* it came from the cache */
     int     stale;			/* reused, then failed before MAIL */
+    char    tls_key[CACHE_KEY_MAX];	/* its TLS session's, or "" */
 };
 
 extern int cache_key(char *buf, size_t len, const char *dest, int level,
@@ -32,6 +33,12 @@ extern int cache_get(const struct rrconfig *conf, const char *key,
 		             long long deadline_ms, struct cache_conn *conn);
 extern int cache_put(const struct rrconfig *conf, const char *key,
 		             const struct cache_conn *conn);
+extern int cache_session_get(const struct rrconfig *conf, const char *key,
+			             long long deadline_ms, unsigned char *buf,
+			             size_t size, size_t *len);
+extern int cache_session_put(const struct rrconfig *conf, const char *key,
+			             const unsigned char *buf, size_t len,
+			             long lifetime);
 extern int cache_ext_join(char (*ext)[REPLY_EXT_LEN], int count, char *buf,
 			          size_t len);
 extern int cache_ext_split(const char *text, char (*ext)[REPLY_EXT_LEN],

@@ -28,6 +28,11 @@
  *	connection_cache_per_host	(20) idle connections kept per
  *		host; the oldest goes first.
  *
+ *	It also keeps TLS sessions (i2d_SSL_SESSION) under a key that
+ *	names the server and the whole TLS policy, for their own lifetime,
+ *	so that the next delivery there resumes instead of a full
+ *	handshake, as Postfix's smtp_tls_session_cache_database.
+ *
  *	Only processes of the cache's own uid (SO_PEERCRED) may talk to
  *	it; others are refused and logged. A connection that leaves the
  *	cache other than to rrelay gets QUIT before it is closed, and on
@@ -72,6 +77,7 @@
 #define CLIENTS_MAX	256		/* rrelay processes at one time */
 #define CLIENT_IDLE_MS	10000		/* then a silent client is closed */
 #define TOTAL_MAX	1000		/* idle connections in all */
+#define SESSIONS_MAX	200		/* TLS sessions in all */
 
 struct client {
     int     fd;
@@ -84,7 +90,8 @@ struct daemon {
     uid_t   uid;			/* the only peer allowed */
     struct client clients[CLIENTS_MAX];
     int     nclients;
-    struct cache_table table;
+    struct cache_table table;		/* idle connections */
+    struct cache_table sessions;	/* TLS sessions */
     unsigned long handed;		/* connections given out */
 };
 
@@ -226,18 +233,29 @@ static void drop_client(struct daemon *d, int i)
     d->clients[i] = d->clients[--d->nclients];
 }
 
-/* answer_take - hand over a connection for the key, or say there is none */
+/* forget_session - a TLS session leaves the cache; nothing to close */
 
-static void answer_take(struct daemon *d, int client, const char *key)
+static void forget_session(void *ctx, int fd, const struct cache_msg *msg,
+			           const char *why)
+{
+    (void) ctx;
+    (void) fd;
+    log_debug("forgot a TLS session for %s (%s)", msg->key, why);
+}
+
+/* answer_take - hand over what the table has for key, or say it has none */
+
+static void answer_take(struct daemon *d, int client, struct cache_table *table,
+			        const char *key, enum cache_type hit)
 {
     struct cache_msg msg;
-    int     fd = cache_take(&d->table, key, netio_now_ms(), &msg);
+    int     fd = -1;
 
-    if (fd < 0) {
+    if (cache_take(table, key, netio_now_ms(), &msg, &fd) == 0) {
 	cache_msg_init(&msg, CACHE_MISS);
 	memcpy(msg.key, key, sizeof(msg.key));
     } else {
-	msg.type = CACHE_HIT;
+	msg.type = (uint16_t) hit;
     }
     if (cache_send(client, &msg, fd) < 0) {
 	log_warn("could not answer an rrelay process: %s", strerror(errno));
@@ -267,12 +285,15 @@ static int serve_client(struct daemon *d, int i)
     if (status <= 0)
 	return (-1);
     d->clients[i].since_ms = netio_now_ms();
-    if (msg.type == CACHE_TAKE) {
-	answer_take(d, d->clients[i].fd, msg.key);
+    if (msg.type == CACHE_TAKE || msg.type == CACHE_SESS_TAKE) {
+	answer_take(d, d->clients[i].fd, msg.type == CACHE_TAKE ? &d->table :
+		    &d->sessions, msg.key, msg.type == CACHE_TAKE ?
+		    CACHE_HIT : CACHE_SESS_HIT);
 	return (0);
     }
-    if (msg.type == CACHE_PUT) {
-	cache_store(&d->table, &msg, fd, netio_now_ms());
+    if (msg.type == CACHE_PUT || msg.type == CACHE_SESS_PUT) {
+	cache_store(msg.type == CACHE_PUT ? &d->table : &d->sessions, &msg,
+		    fd, netio_now_ms());
 	return (0);
     }
     log_warn("dropped an rrelay process that sent an answer, not a request");
@@ -287,8 +308,11 @@ static struct timespec *wait_time(const struct daemon *d, struct timespec *ts)
 {
     long long now = netio_now_ms();
     long long due = cache_next_expiry(&d->table);
+    long long sess = cache_next_expiry(&d->sessions);
     int     i;
 
+    if (due < 0 || (sess >= 0 && sess < due))
+	due = sess;
     for (i = 0; i < d->nclients; i++)
 	if (due < 0 || d->clients[i].since_ms + CLIENT_IDLE_MS < due)
 	    due = d->clients[i].since_ms + CLIENT_IDLE_MS;
@@ -329,6 +353,7 @@ static void turn(struct daemon *d, const sigset_t *mask)
     if (pfd[n].revents & POLLIN)
 	accept_client(d);
     cache_expire(&d->table, now);
+    cache_expire(&d->sessions, now);
 }
 
 /* parse_args - -c FILE, -o NAME=VALUE, -f */
@@ -404,7 +429,10 @@ int     main(int argc, char **argv)
     socket_dir(d.conf.cache_socket);
     if (cache_table_init(&d.table, d.conf.cache_time_limit,
 			 d.conf.cache_reuse_limit, d.conf.cache_per_host,
-			 table_room(), quit_close, &d) < 0)
+			 table_room(), quit_close, &d) < 0
+	|| cache_table_init(&d.sessions, d.conf.cache_time_limit,
+			    CACHE_USE_MAX, d.conf.cache_per_host, SESSIONS_MAX,
+			    forget_session, &d) < 0)
 	fatal("out of memory%s", "");
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -427,11 +455,13 @@ int     main(int argc, char **argv)
     log_info("stopping: closing %d idle connections; %lu were reused",
 	     d.table.count, d.handed);
     cache_drain(&d.table, "rrelay-cache stopping");
+    cache_drain(&d.sessions, "rrelay-cache stopping");
     while (d.nclients > 0)
 	drop_client(&d, d.nclients - 1);
     (void) unlink(d.conf.cache_socket);
     (void) close(d.listen_fd);
     cache_table_free(&d.table);
+    cache_table_free(&d.sessions);
     rrconfig_free(&d.conf);
     return (0);
 }

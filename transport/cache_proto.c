@@ -21,6 +21,9 @@
  *	    TAKE key		-> HIT key relay addr ext use + fd
  *				-> MISS key
  *	    PUT key relay addr ext use + fd	(no answer)
+ *	    SESS_TAKE key	-> SESS_HIT key lifetime blob
+ *				-> MISS key
+ *	    SESS_PUT key lifetime blob		(no answer)
  *
  *	The key names the destination as round-robin picked it and the
  *	session's policy ("dest tls=LEVEL helo=NAME"): the cache hands
@@ -37,7 +40,10 @@
  *	with it (nfd: one with PUT and HIT, none otherwise), terminated
  *	and zero-padded text fields of printable ASCII (the keywords also
  *	newlines), the fields each type needs present and the others
- *	empty, a use count in range, and the spare field zero.
+ *	empty, a use count in range, and the spare field zero. A TLS
+ *	session (SESS_PUT, SESS_HIT) has a lifetime of 1 to CACHE_LIFE_MAX
+ *	seconds and 1 to CACHE_BLOB_MAX bytes, zero-padded, and nothing
+ *	of a connection's.
  *
  *	cache_msg_wants_fd() tells whether a type carries a descriptor.
  * DIAGNOSTICS
@@ -48,6 +54,8 @@
 #include <string.h>
 
 #include "cache_proto.h"
+
+#define BAD(text) do { snprintf(why, whylen, "%s", text); return (-1); } while (0)
 
 /* cache_msg_init - a zeroed message with its header */
 
@@ -114,6 +122,26 @@ int     cache_msg_wants_fd(enum cache_type type)
     return (type == CACHE_PUT || type == CACHE_HIT);
 }
 
+/* check_session - a TLS session's fields, present exactly when wanted */
+
+static int check_session(const struct cache_msg *msg, char *why,
+			         size_t whylen)
+{
+    int     sess = msg->type == CACHE_SESS_PUT || msg->type == CACHE_SESS_HIT;
+    size_t  i;
+
+    if (!sess && (msg->lifetime || msg->blob_len))
+	BAD("session fields in a message of another type");
+    if (sess && (msg->blob_len < 1 || msg->blob_len > CACHE_BLOB_MAX))
+	BAD("session length out of range");
+    if (sess && (msg->lifetime < 1 || msg->lifetime > CACHE_LIFE_MAX))
+	BAD("session lifetime out of range");
+    for (i = msg->blob_len; i < CACHE_BLOB_MAX; i++)
+	if (msg->blob[i] != 0)
+	    BAD("session padding is not zero");
+    return (0);
+}
+
 /* cache_msg_parse - check one record strictly */
 
 int     cache_msg_parse(const void *buf, size_t len, int nfd,
@@ -125,8 +153,6 @@ int     cache_msg_parse(const void *buf, size_t len, int nfd,
     long    ext;
     int     full;
 
-#define BAD(text) do { snprintf(why, whylen, "%s", text); return (-1); } while (0)
-
     if (len != sizeof(*msg))
 	BAD("wrong message size");
     memcpy(msg, buf, sizeof(*msg));
@@ -134,7 +160,7 @@ int     cache_msg_parse(const void *buf, size_t len, int nfd,
 	BAD("bad magic");
     if (msg->version != CACHE_VERSION)
 	BAD("unknown protocol version");
-    if (msg->type < CACHE_TAKE || msg->type > CACHE_MISS)
+    if (msg->type < CACHE_TAKE || msg->type > CACHE_SESS_HIT)
 	BAD("unknown message type");
     if (msg->spare != 0)
 	BAD("spare field is not zero");
@@ -155,6 +181,5 @@ int     cache_msg_parse(const void *buf, size_t len, int nfd,
 	BAD("use count out of range");
     if (!full && (relay || addr || ext || msg->use))
 	BAD("fields set that the type does not use");
-    return (0);
-#undef BAD
+    return (check_session(msg, why, whylen));
 }

@@ -13,12 +13,17 @@
 #define CACHE_ADDR_MAX	64		/* "addr:port" */
 #define CACHE_EXT_MAX	1200		/* EHLO keywords, one per line */
 #define CACHE_USE_MAX	1000000		/* deliveries on one connection */
+#define CACHE_BLOB_MAX	6144		/* one i2d_SSL_SESSION() */
+#define CACHE_LIFE_MAX	86400		/* seconds a TLS session may live */
 
 enum cache_type {
     CACHE_TAKE = 1,			/* rrelay: a connection for key? */
     CACHE_PUT,				/* rrelay: keep this one (+ fd) */
     CACHE_HIT,				/* cache: here it is (+ fd) */
     CACHE_MISS,				/* cache: none for that key */
+    CACHE_SESS_TAKE,			/* rrelay: a TLS session for key? */
+    CACHE_SESS_PUT,			/* rrelay: keep this TLS session */
+    CACHE_SESS_HIT,			/* cache: here it is */
 };
 
 /*
@@ -36,6 +41,9 @@ struct cache_msg {
     char    relay[CACHE_RELAY_MAX];	/* PUT, HIT */
     char    addr[CACHE_ADDR_MAX];	/* PUT, HIT */
     char    ext[CACHE_EXT_MAX];		/* PUT, HIT; may be empty */
+    uint32_t lifetime;			/* SESS_PUT, SESS_HIT: seconds left */
+    uint32_t blob_len;			/* SESS_PUT, SESS_HIT */
+    unsigned char blob[CACHE_BLOB_MAX];	/* the session, zero-padded */
 };
 
 extern void cache_msg_init(struct cache_msg *msg, enum cache_type type);

@@ -60,7 +60,9 @@
  *	logged at debug level only: the host is not blamed. After a 250
  *	to the final dot with nothing left to read or send, the
  *	connection goes to the cache instead of QUIT. Recipient lines
- *	then show conn_use=N when N > 1, as smtp(8)'s do.
+ *	then show conn_use=N when N > 1, as smtp(8)'s do. A TLS session
+ *	the policy accepted is kept in the cache too (tls_resume.c), and
+ *	the next handshake with the same server and policy resumes it.
  *
  *	res->host is SMTP_HOST_DOWN when the host itself is in trouble:
  *	no address, connect failure or timeout, a greeting or EHLO/HELO
@@ -86,6 +88,7 @@
 #include "smtp_client.h"
 #include "smtp_reply.h"
 #include "tls.h"
+#include "tls_resume.h"
 #include "tlspolicy.h"
 #include "wire.h"
 
@@ -421,6 +424,7 @@ static void start_tls(struct session *s)
     SSL    *ssl;
     long long deadline = state_deadline(s);
     struct tls_info info;
+    struct tls_peer peer = {s->res->relay, s->level, s->name, names};
     int     status;
 
     if ((ssl = tls_prepare(s->conf, s->name, names, why, sizeof(why))) == 0) {
@@ -430,6 +434,8 @@ static void start_tls(struct session *s)
 	s->state = S_DONE;
 	return;
     }
+    (void) tls_resume_offer(s->conf, &peer, ssl, s->req->deadline_ms,
+			    s->cache.tls_key, sizeof(s->cache.tls_key));
     if ((status = netio_tls_start(&s->io, ssl, deadline, why, sizeof(why)))
 	== NETIO_GIVEUP) {
 	slow_left(s);
@@ -443,6 +449,9 @@ static void start_tls(struct session *s)
     }
     tls_describe(s->io.ssl, &info);
     tls_summary(&info, s->res->tls, sizeof(s->res->tls));
+    if (tls_resumed(s->io.ssl))
+	strncat(s->res->tls, " resumed", sizeof(s->res->tls)
+		- strlen(s->res->tls) - 1);
     s->res->tls_active = 1;
     s->res->tls_verified = info.verified;
     if (s->level >= TLS_VERIFY && !info.verified) {
@@ -1011,6 +1020,9 @@ static void step_quit(struct session *s)
 
     if (deadline > s->req->deadline_ms)
 	deadline = s->req->deadline_ms;
+    if (s->io.ssl && s->res->reached && s->res->host == SMTP_HOST_OK
+	&& (s->level < TLS_VERIFY || s->res->tls_verified))
+	tls_resume_keep(s->conf, s->cache.tls_key, s->io.ssl);
     if (!stash(s))
 	(void) netio_write(&s->io, "QUIT\r\n", 6, deadline);
     s->state = S_DONE;

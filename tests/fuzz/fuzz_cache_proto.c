@@ -9,9 +9,11 @@
  * exactly one descriptor for PUT and HIT and none otherwise; with each
  * text field terminated, zero-padded and printable (newlines only in
  * the keywords); a key always; a relay, an address and a use count in
- * range with a descriptor, and nothing else without one. What it
- * accepts, it copies unchanged, and cache_msg_text() rebuilds each of
- * its text fields byte for byte.
+ * range with a descriptor, and nothing else without one; a TLS session
+ * (SESS_PUT, SESS_HIT) with a lifetime and length in range and zero
+ * padding, and no session fields in any other type. What it accepts,
+ * it copies unchanged, and cache_msg_text() rebuilds each of its text
+ * fields byte for byte.
  */
 
 #include "fuzz.h"
@@ -47,6 +49,23 @@ static int same_text(const char *field, size_t size, int lines)
     return (memcmp(copy, field, size) == 0);
 }
 
+/* check_session - session fields exactly in the session types */
+
+static void check_session(const struct cache_msg *msg)
+{
+    size_t  i;
+
+    if (msg->type == CACHE_SESS_PUT || msg->type == CACHE_SESS_HIT)
+	FUZZ_ASSERT(msg->blob_len >= 1 && msg->blob_len <= CACHE_BLOB_MAX
+		    && msg->lifetime >= 1 && msg->lifetime <= CACHE_LIFE_MAX,
+		    "session out of range");
+    else
+	FUZZ_ASSERT(msg->blob_len == 0 && msg->lifetime == 0,
+		    "session fields in type %d", msg->type);
+    for (i = msg->blob_len; i < CACHE_BLOB_MAX; i++)
+	FUZZ_ASSERT(msg->blob[i] == 0, "session padding at %zu", i);
+}
+
 int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct cache_msg msg;
@@ -65,7 +84,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(memcmp(&msg, data + 1, sizeof(msg)) == 0, "copy differs");
     FUZZ_ASSERT(msg.magic == CACHE_MAGIC && msg.version == CACHE_VERSION,
 		"header");
-    FUZZ_ASSERT(msg.type >= CACHE_TAKE && msg.type <= CACHE_MISS, "type");
+    FUZZ_ASSERT(msg.type >= CACHE_TAKE && msg.type <= CACHE_SESS_HIT, "type");
     FUZZ_ASSERT(msg.spare == 0, "spare");
     full = msg.type == CACHE_PUT || msg.type == CACHE_HIT;
     FUZZ_ASSERT(nfd == full, "type %d with %d descriptors", msg.type, nfd);
@@ -84,5 +103,6 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
 	FUZZ_ASSERT(!msg.relay[0] && !msg.addr[0] && !msg.ext[0]
 		    && msg.use == 0, "short message with more");
+    check_session(&msg);
     return (0);
 }

@@ -28,6 +28,20 @@ static void record_drop(void *ctx, int fd, const struct cache_msg *msg,
     ndropped++;
 }
 
+/* take - cache_take(): the fd, or -1 for none */
+
+static int take(struct cache_table *t, const char *key, long long now,
+		        struct cache_msg *msg)
+{
+    int     fd = -2;
+
+    if (cache_take(t, key, now, msg, &fd) == 0) {
+	ck_assert_int_eq(fd, -2);		/* untouched */
+	return (-1);
+    }
+    return (fd);
+}
+
 /* put_msg - a PUT record for key with use count */
 
 static struct cache_msg put_msg(const char *key, unsigned use)
@@ -68,14 +82,14 @@ START_TEST(test_take_exact_key)
     cache_store(&t, &other, 11, 0);
     msg.use = 2;
     cache_store(&t, &msg, 12, 100);
-    ck_assert_int_eq(cache_take(&t, "c tls=1 helo=x", 200, &got), -1);
-    ck_assert_int_eq(cache_take(&t, "a tls=1 helo=y", 200, &got), -1);
-    ck_assert_int_eq(cache_take(&t, "a tls=1 helo=x", 200, &got), 12);
+    ck_assert_int_eq(take(&t, "c tls=1 helo=x", 200, &got), -1);
+    ck_assert_int_eq(take(&t, "a tls=1 helo=y", 200, &got), -1);
+    ck_assert_int_eq(take(&t, "a tls=1 helo=x", 200, &got), 12);
     ck_assert_uint_eq(got.use, 2);
     ck_assert_str_eq(got.ext, "PIPELINING\nSIZE 1000");
-    ck_assert_int_eq(cache_take(&t, "a tls=1 helo=x", 200, &got), 10);
-    ck_assert_int_eq(cache_take(&t, "a tls=1 helo=x", 200, &got), -1);
-    ck_assert_int_eq(cache_take(&t, "b tls=1 helo=x", 200, &got), 11);
+    ck_assert_int_eq(take(&t, "a tls=1 helo=x", 200, &got), 10);
+    ck_assert_int_eq(take(&t, "a tls=1 helo=x", 200, &got), -1);
+    ck_assert_int_eq(take(&t, "b tls=1 helo=x", 200, &got), 11);
     ck_assert_int_eq(ndropped, 0);
     cache_table_free(&t);
 }
@@ -96,12 +110,12 @@ START_TEST(test_time_limit)
     ck_assert_int_eq(cache_next_expiry(&t), 3000);
     cache_expire(&t, 2999);
     ck_assert_int_eq(ndropped, 0);
-    ck_assert_int_eq(cache_take(&t, "a", 3000, &got), 11);
+    ck_assert_int_eq(take(&t, "a", 3000, &got), 11);
     ck_assert_int_eq(ndropped, 1);
     ck_assert_int_eq(dropped[0], 10);
     ck_assert_str_eq(drop_why[0], "idle time limit");
     cache_store(&t, &msg, 12, 4000);
-    ck_assert_int_eq(cache_take(&t, "a", 6000, &got), -1);
+    ck_assert_int_eq(take(&t, "a", 6000, &got), -1);
     ck_assert_int_eq(dropped[1], 12);
     cache_table_free(&t);
 }
@@ -123,8 +137,8 @@ START_TEST(test_use_limit)
     ck_assert_int_eq(ndropped, 1);
     ck_assert_int_eq(dropped[0], 11);
     ck_assert_str_eq(drop_why[0], "reuse count limit");
-    ck_assert_int_eq(cache_take(&t, "a", 0, &got), 10);
-    ck_assert_int_eq(cache_take(&t, "a", 0, &got), -1);
+    ck_assert_int_eq(take(&t, "a", 0, &got), 10);
+    ck_assert_int_eq(take(&t, "a", 0, &got), -1);
     cache_table_free(&t);
 }
 END_TEST
@@ -155,8 +169,8 @@ START_TEST(test_per_host)
     ck_assert_int_eq(ndropped, 2);
     ck_assert_int_eq(dropped[1], 20);
     ck_assert_str_eq(drop_why[1], "cache full");
-    ck_assert_int_eq(cache_take(&t, "b", 5, &got), 21);
-    ck_assert_int_eq(cache_take(&t, "b", 5, &got), -1);
+    ck_assert_int_eq(take(&t, "b", 5, &got), 21);
+    ck_assert_int_eq(take(&t, "b", 5, &got), -1);
     cache_drain(&t, "stopping");
     ck_assert_int_eq(ndropped, 5);
     ck_assert_int_eq(t.count, 0);
@@ -278,6 +292,75 @@ START_TEST(test_settings)
 }
 END_TEST
 
+/* test_sessions - kept for their own lifetime, whatever time_limit says */
+
+START_TEST(test_sessions)
+{
+    struct cache_table t;
+    struct cache_msg msg;
+    struct cache_msg got;
+
+    new_table(&t);
+    cache_msg_init(&msg, CACHE_SESS_PUT);
+    ck_assert_int_eq(cache_msg_text(msg.key, sizeof(msg.key), "tls a", 0), 0);
+    msg.lifetime = 10;
+    msg.blob_len = 3;
+    memcpy(msg.blob, "abc", 3);
+    cache_store(&t, &msg, -1, 1000);
+    ck_assert_int_eq(cache_next_expiry(&t), 11000);
+    cache_expire(&t, 9000);			/* past time_limit (2s) */
+    ck_assert_int_eq(t.count, 1);
+    ck_assert_int_eq(take(&t, "tls a", 4500, &got), -1);	/* its fd */
+    ck_assert_int_eq(got.lifetime, 7);		/* 6.5s left, rounded up */
+    ck_assert_int_eq(got.blob_len, 3);
+    cache_store(&t, &msg, -1, 20000);
+    ck_assert_int_eq(take(&t, "tls a", 30000, &got), -1);
+    ck_assert_int_eq(t.count, 0);
+    ck_assert_int_eq(ndropped, 1);
+    ck_assert_str_eq(drop_why[0], "session lifetime");
+    cache_table_free(&t);
+}
+END_TEST
+
+/* test_parse_sessions - the session messages' rules */
+
+START_TEST(test_parse_sessions)
+{
+    static struct cache_msg msg;
+    static struct cache_msg bad;
+
+    cache_msg_init(&msg, CACHE_SESS_PUT);
+    ck_assert_int_eq(cache_msg_text(msg.key, sizeof(msg.key), "tls a", 0), 0);
+    msg.lifetime = 300;
+    msg.blob_len = 2;
+    msg.blob[0] = 0x30;
+    msg.blob[1] = 0x00;
+    ck_assert_int_eq(parse(&msg, 0), 0);
+    ck_assert_int_eq(parse(&msg, 1), -1);	/* no descriptor here */
+    bad = msg;
+    bad.blob[2] = 1;				/* past blob_len */
+    ck_assert_int_eq(parse(&bad, 0), -1);
+    bad = msg;
+    bad.lifetime = 0;
+    ck_assert_int_eq(parse(&bad, 0), -1);
+    bad = msg;
+    bad.lifetime = CACHE_LIFE_MAX + 1;
+    ck_assert_int_eq(parse(&bad, 0), -1);
+    bad = msg;
+    bad.blob_len = CACHE_BLOB_MAX + 1;
+    ck_assert_int_eq(parse(&bad, 0), -1);
+    bad = msg;
+    bad.use = 1;
+    ck_assert_int_eq(parse(&bad, 0), -1);
+    bad = msg;
+    bad.type = CACHE_TAKE;			/* session fields elsewhere */
+    ck_assert_int_eq(parse(&bad, 0), -1);
+    cache_msg_init(&bad, CACHE_SESS_TAKE);
+    ck_assert_int_eq(cache_msg_text(bad.key, sizeof(bad.key), "tls a", 0), 0);
+    ck_assert_int_eq(parse(&bad, 0), 0);
+}
+END_TEST
+
 int     main(void)
 {
     Suite  *s = suite_create("cache");
@@ -289,6 +372,8 @@ int     main(void)
     tcase_add_test(tc, test_per_host);
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_settings);
+    tcase_add_test(tc, test_sessions);
+    tcase_add_test(tc, test_parse_sessions);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }
