@@ -5,6 +5,7 @@
 #   make check      install what is missing, build, run every test
 #   make demo       install what is missing, build, show rrelay at work
 #   make install    install under $(DESTDIR)$(PREFIX)
+#   make deb        build the Debian package ../rrelay_*.deb (debian/)
 #   make bench      run the benchmarks in bench/
 #   make fuzz       run each libFuzzer harness in tests/fuzz/ for FUZZ_TIME
 #                   seconds (default 60), built with clang into build/fuzz/;
@@ -36,6 +37,9 @@ MILTER_LDLIBS = -lresolv -ldl
 PREFIX   ?= /usr/local
 LIBEXEC   = $(PREFIX)/libexec/rrelay
 SBINDIR   = $(PREFIX)/sbin
+MANDIR    = $(PREFIX)/share/man
+MAN8      = man/rrelay.8 man/rrelay-milter.8 man/rrelay-setup.8 man/rrelay-cache.8
+MAN5      = man/rrelay.conf.5 man/rrelay-milter.conf.5
 
 MILTER_CFLAGS := $(shell pkg-config --cflags milter 2>/dev/null)
 MILTER_LIBS   := $(shell pkg-config --libs milter 2>/dev/null || echo -lmilter)
@@ -78,7 +82,7 @@ TOOLS      = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 REPLAYS    = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 FUZZERS    = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
-.PHONY: all check demo install uninstall bench deps tests fuzz fuzzers clean
+.PHONY: all check demo install uninstall bench deps tests fuzz fuzzers clean deb
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -97,13 +101,13 @@ $(LIB_FILTER): $(FILTER_SRC:%.c=$(OBJ)/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rrelay-cache: $(OBJ)/transport/cache_main.o $(LIB_TRANSPORT) $(LIB_COMMON)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(MILTER_LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(MILTER_LDLIBS)
 
 # Unit tests: tests/unit/check_filter_*.c test the filter, the others the
 # transport; each links only its own program's code, so one can't break
@@ -161,7 +165,10 @@ fuzzers: $(FUZZERS)
 deps:
 	scripts/install-deps
 
+# check also installs what the package test (tests/integration/package.bats)
+# needs to build the Debian package.
 check: deps
+	scripts/install-deps deb
 	$(MAKE) tests
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
 
@@ -179,19 +186,40 @@ bench:
 	$(MAKE) all $(TOOLS)
 	BUILD=$(BUILD) bench/run
 
+# rrelay-setup is installed with the transport's path written into it.
+# The configuration files are installed only where none exist yet.
 install: all
-	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/rrelay $(DESTDIR)$(LIBEXEC)/rrelay
 	install -m 0755 $(BUILD)/rrelay-cache $(DESTDIR)$(SBINDIR)/rrelay-cache
+	install -d $(DESTDIR)$(PREFIX)/share/rrelay
+	install -m 0644 postfix-config/rrelay-cache.service $(DESTDIR)$(PREFIX)/share/rrelay/
 	if [ -f $(BUILD)/rrelay-milter ]; then \
 	    install -m 0755 $(BUILD)/rrelay-milter $(DESTDIR)$(SBINDIR)/rrelay-milter; fi
+	sed 's,^binary=.*,binary=$(LIBEXEC)/rrelay,' postfix-config/rrelay-setup \
+	    >$(DESTDIR)$(SBINDIR)/rrelay-setup
+	chmod 0755 $(DESTDIR)$(SBINDIR)/rrelay-setup
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)/etc/rrelay
+	[ -e $(DESTDIR)/etc/rrelay/rrelay.conf ] || \
+	    install -m 0644 postfix-config/rrelay.conf $(DESTDIR)/etc/rrelay/rrelay.conf
 	[ -e $(DESTDIR)/etc/rrelay/rrelay-milter.conf ] || \
 	    install -m 0644 postfix-config/rrelay-milter.conf $(DESTDIR)/etc/rrelay/rrelay-milter.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter \
-	    $(DESTDIR)$(SBINDIR)/rrelay-cache
+	    $(DESTDIR)$(SBINDIR)/rrelay-setup $(DESTDIR)$(SBINDIR)/rrelay-cache \
+	    $(DESTDIR)$(PREFIX)/share/rrelay/rrelay-cache.service
+	for m in $(MAN5); do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
+	for m in $(MAN8); do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#man/}; done
+
+# The package is built from debian/ with the Debian tools, into build/deb;
+# dpkg-buildpackage writes ../rrelay_VERSION_ARCH.deb.
+deb:
+	scripts/install-deps deb
+	dpkg-buildpackage -us -uc -b
 
 clean:
 	rm -rf build

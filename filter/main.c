@@ -146,7 +146,9 @@ static void die(int status, const char *fmt,...)
     if (log_ready)
 	log_error("fatal: %s", msg);
     if (startup_fd >= 0) {
-	(void) write(startup_fd, msg, strlen(msg));
+	if (write(startup_fd, msg, strlen(msg)) < 0) {
+	    /* the parent still gets the status */
+	}
 	_exit(status);
     }
     fprintf(stderr, "%s: fatal: %s\n", PROG, msg);
@@ -384,7 +386,9 @@ static void startup_done(void)
 {
     if (startup_fd < 0)
 	return;
-    (void) write(startup_fd, "OK", 2);
+    if (write(startup_fd, "OK", 2) < 0)
+	log_warn("cannot tell the parent that the daemon runs: %s",
+		 strerror(errno));
     close(startup_fd);
     startup_fd = -1;
 }

@@ -27,7 +27,15 @@
  *	A recipient whose address fails address_check() (it came with
  *	control characters or specials, which Postfix itself does not
  *	hand over with flags=q) is not resubmitted: sendmail would read
- *	it as another address, or several. It is logged as bounced.
+ *	it as another address, or several. It can never be sent, so it
+ *	is permanent; rrelay writes its bounce itself (dsn.c), the way
+ *	Postfix would, and hands that to sendmail for the sender:
+ *
+ *	    sendmail -i -f '' -- SENDER
+ *
+ *	For the null sender no report is written (a bounce is never
+ *	bounced), as Postfix does. Should one turn up in the temporary
+ *	class, handback() fails, and the whole request is deferred.
  *
  *	pipe(8) runs rrelay with MAIL_CONFIG in its environment; it passes
  *	to sendmail, so the message goes back into the same Postfix
@@ -43,11 +51,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "address.h"
+#include "dsn.h"
 #include "handback.h"
 
 #define OUTPUT_MAX	400		/* sendmail's complaint, for the log */
@@ -61,19 +72,13 @@ static int in_class(const struct rcpt *r, enum rcpt_state which)
 	    && address_check(r->addr, 0) == 0);
 }
 
-/* log_unsafe - recipients that can't be resubmitted without harm */
+/* is_unsafe - in the class, but sendmail would read the address differently */
 
-static void log_unsafe(const char *queue_id, const struct rcpt *rcpts,
-		               int nrcpt, enum rcpt_state which)
+static int is_unsafe(const struct rcpt *r, enum rcpt_state which)
 {
-    int     i;
-
-    for (i = 0; i < nrcpt; i++)
-	if (rcpts[i].state == which && address_check(rcpts[i].addr, 0))
-	    log_warn("%s: to=<%s>, relay=none, dsn=%s, status=bounced (%s; "
-		     "not resubmitted: sendmail would read the address "
-		     "differently)", queue_id, rcpts[i].addr, rcpts[i].dsn,
-		     rcpts[i].reason);
+    return ((r->state == which
+	     || (which == RCPT_TEMP && r->state == RCPT_PENDING))
+	    && address_check(r->addr, 0) != 0);
 }
 
 /* build_argv - sendmail -i -f SENDER -- RCPT... */
@@ -142,30 +147,17 @@ static int collect(pid_t pid, int fd, char *out, size_t len)
     return (status);
 }
 
-/* handback - resubmit one class of recipients through sendmail */
+/* run_sendmail - sendmail argv with fd on its stdin; 0 if it exited 0 */
 
-int     handback(const struct rrconfig *conf, const char *queue_id,
-		         const struct spool *spool, const char *sender,
-		         struct rcpt *rcpts, int nrcpt, enum rcpt_state which,
-		         char *why, size_t whylen)
+static int run_sendmail(const struct rrconfig *conf, char **argv, int fd,
+			        char *why, size_t whylen)
 {
-    char  **argv;
     char    output[OUTPUT_MAX];
     int     fds[2] = {-1, -1};
     pid_t   pid;
     int     status;
     int     ret = -1;
-    int     i;
 
-    log_unsafe(queue_id, rcpts, nrcpt, which);
-    if ((argv = build_argv(conf, sender, rcpts, nrcpt, which)) == 0) {
-	snprintf(why, whylen, "out of memory");
-	return (-1);
-    }
-    if (argv[5] == 0) {
-	ret = 0;
-	goto out;
-    }
     if (pipe2(fds, O_CLOEXEC) < 0) {
 	snprintf(why, whylen, "pipe: %s", strerror(errno));
 	goto out;
@@ -175,7 +167,7 @@ int     handback(const struct rrconfig *conf, const char *queue_id,
 	goto out;
     }
     if (pid == 0)
-	run_child(argv, spool->fd, fds[1]);
+	run_child(argv, fd, fds[1]);
     (void) close(fds[1]);
     fds[1] = -1;
     status = collect(pid, fds[0], output, sizeof(output));
@@ -187,6 +179,111 @@ int     handback(const struct rrconfig *conf, const char *queue_id,
 		 output[0] ? output : "no output");
 	goto out;
     }
+    ret = 0;
+out:
+    if (fds[0] >= 0)
+	(void) close(fds[0]);
+    if (fds[1] >= 0)
+	(void) close(fds[1]);
+    return (ret);
+}
+
+/* reporting_mta - this host's name, for the report */
+
+static void reporting_mta(const struct rrconfig *conf, char *out, size_t len)
+{
+    if (conf->helo_name[0])
+	snprintf(out, len, "%s", conf->helo_name);
+    else if (gethostname(out, len - 1) < 0)
+	snprintf(out, len, "localhost");
+    out[len - 1] = 0;
+}
+
+/* send_report - rrelay's own bounce for the unsafe recipients */
+
+static int send_report(const struct rrconfig *conf, const char *queue_id,
+		               const char *sender, const struct rcpt **list,
+		               int n, char *why, size_t whylen)
+{
+    struct dsn_report report = {queue_id, sender, 0, list, n, 0};
+    char    mta[256];
+    char   *argv[] = {conf->sendmail_path, (char *) "-i", (char *) "-f",
+	(char *) "", (char *) "--", (char *) sender, 0};
+    int     fd;
+    int     ret = -1;
+
+    reporting_mta(conf, mta, sizeof(mta));
+    report.mta = mta;
+    report.arrival = (long long) time(0);
+    if ((fd = memfd_create("rrelay-dsn", MFD_CLOEXEC)) < 0
+	|| dsn_write(fd, &report) < 0) {
+	snprintf(why, whylen, "write the delivery report: %s", strerror(errno));
+	goto out;
+    }
+    ret = run_sendmail(conf, argv, fd, why, whylen);
+out:
+    if (fd >= 0)
+	(void) close(fd);
+    return (ret);
+}
+
+/* report_unsafe - bounce the unsafe recipients ourselves; -1 to defer all */
+
+static int report_unsafe(const struct rrconfig *conf, const char *queue_id,
+			         const char *sender, struct rcpt *rcpts,
+			         int nrcpt, enum rcpt_state which, char *why,
+			         size_t whylen)
+{
+    const struct rcpt **list;
+    const char *what;
+    int     n = 0;
+    int     ret = -1;
+    int     i;
+
+    if ((list = calloc((size_t) nrcpt + 1, sizeof(*list))) == 0) {
+	snprintf(why, whylen, "out of memory");
+	return (-1);
+    }
+    for (i = 0; i < nrcpt; i++)
+	if (is_unsafe(&rcpts[i], which))
+	    list[n++] = &rcpts[i];
+    if (n > 0 && (which != RCPT_PERM || address_check(sender, 1) != 0)) {
+	snprintf(why, whylen, "a recipient address can't be handed back "
+		 "safely");
+	goto out;
+    }
+    if (n > 0 && *sender
+	&& send_report(conf, queue_id, sender, list, n, why, whylen) < 0)
+	goto out;
+    what = *sender ? "delivery report sent to the sender by rrelay" :
+	"no delivery report: the sender is null";
+    for (i = 0; i < n; i++)
+	log_info("%s: to=<%s>, relay=none, dsn=%s, status=bounced (%s; the "
+		 "address can't be resubmitted to Postfix; %s)", queue_id,
+		 list[i]->addr, list[i]->dsn, list[i]->reason, what);
+    ret = 0;
+out:
+    free(list);
+    return (ret);
+}
+
+/* handback - resubmit one class of recipients through sendmail */
+
+int     handback(const struct rrconfig *conf, const char *queue_id,
+		         const struct spool *spool, const char *sender,
+		         struct rcpt *rcpts, int nrcpt, enum rcpt_state which,
+		         char *why, size_t whylen)
+{
+    char  **argv;
+    int     ret = -1;
+    int     i;
+
+    if ((argv = build_argv(conf, sender, rcpts, nrcpt, which)) == 0) {
+	snprintf(why, whylen, "out of memory");
+	return (-1);
+    }
+    if (argv[5] != 0 && run_sendmail(conf, argv, spool->fd, why, whylen) < 0)
+	goto out;
     for (i = 0; i < nrcpt; i++)
 	if (in_class(&rcpts[i], which))
 	    log_info("%s: to=<%s>, relay=none, dsn=%s, status=handed-back "
@@ -194,13 +291,9 @@ int     handback(const struct rrconfig *conf, const char *queue_id,
 		     "of its own: %s)", queue_id, rcpts[i].addr, rcpts[i].dsn,
 		     which == RCPT_PERM ? "bounce" : "later retry",
 		     rcpts[i].reason);
-    ret = 0;
-
+    ret = report_unsafe(conf, queue_id, sender, rcpts, nrcpt, which, why,
+			whylen);
 out:
-    if (fds[0] >= 0)
-	(void) close(fds[0]);
-    if (fds[1] >= 0)
-	(void) close(fds[1]);
     free(argv);
     return (ret);
 }

@@ -124,7 +124,9 @@ static void backstop(int sig)
     static const char text[] = "4.4.7 rrelay: hard deadline reached\n";
 
     (void) sig;
-    (void) write(1, text, sizeof(text) - 1);
+    if (write(1, text, sizeof(text) - 1) < 0) {
+	/* nobody left to tell: defer all the same */
+    }
     _exit(75);
 }
 
@@ -191,12 +193,13 @@ static int load_config(const struct args *args, struct rrconfig *conf,
     return (0);
 }
 
-/* check_addresses - bad syntax is a permanent 5.1.3, before connecting */
+/* check_addresses - bad syntax is permanent (RFC 3463: 5.1.7 sender, 5.1.3 recipient) */
 
 static void check_addresses(const struct args *args, struct rcpt *rcpts)
 {
     const char *why;
     const char *sender_why = address_check(args->sender, 1);
+    const char *dsn = sender_why ? "5.1.7" : "5.1.3";
     int     i;
 
     for (i = 0; i < args->nrcpt; i++) {
@@ -204,10 +207,10 @@ static void check_addresses(const struct args *args, struct rcpt *rcpts)
 	why = sender_why ? sender_why : address_check(rcpts[i].addr, 0);
 	if (why == 0)
 	    continue;
-	rcpt_set(&rcpts[i], RCPT_PERM, "5.1.3", "bad %s address syntax: %s",
+	rcpt_set(&rcpts[i], RCPT_PERM, dsn, "bad %s address syntax: %s",
 		 sender_why ? "sender" : "recipient", why);
-	log_info("%s: to=<%s>, relay=none, delay=0, dsn=5.1.3, "
-		 "status=bounced (%s)", args->queue_id, rcpts[i].addr,
+	log_info("%s: to=<%s>, relay=none, delay=0, dsn=%s, "
+		 "status=bounced (%s)", args->queue_id, rcpts[i].addr, dsn,
 		 rcpts[i].reason);
     }
 }
@@ -247,6 +250,7 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     relay.state = &state;
     relay.req = &req;
     rrstate_open(&state, conf->state_directory, &list);
+    rrstate_limit(&state, conf->max_backoff);
     relay_message(&relay);
     rrstate_close(&state);
     outcome_decide(rcpts, args->nrcpt, &outcome);

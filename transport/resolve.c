@@ -9,18 +9,24 @@
  *	int	resolve_dest(dest, targets, max, why, whylen)
  *
  *	int	resolve_port(port)
+ *
+ *	void	resolve_set_random(source)
  * DESCRIPTION
  *	resolve_dest() fills targets with up to max addresses for one
  *	destination, in the order they should be tried, and returns how
  *	many. A bracketed destination ("[host]:port") is looked up as a
  *	host, without MX. A bare domain gets an MX lookup, as in Postfix:
- *	the RESOLVE_MX_MAX most preferred exchangers, in preference order
- *	(answer order among equals), each with its addresses; a
+ *	the RESOLVE_MX_MAX most preferred exchangers, in preference order,
+ *	in random order among equal preferences (RFC 5321 section 5.1:
+ *	also where the cut at RESOLVE_MX_MAX falls), each with its addresses; a
  *	domain with no MX records falls back to its own addresses. An MX
  *	answer is read whole, up to the 64 KiB a DNS message can hold.
  *
  *	resolve_port() turns a port number or services(5) name into a
  *	number.
+ *
+ *	resolve_set_random() replaces the random source that orders equal
+ *	preferences (arc4random()), for the tests; null restores it.
  * DIAGNOSTICS
  *	resolve_dest() returns -1 with a reason when no address was
  *	found; to the caller that is trouble with this host, never a
@@ -41,8 +47,18 @@
 
 struct mx {
     int     pref;
+    unsigned key;			/* random: the order among equals */
     char    name[NS_MAXDNAME];
 };
+
+static unsigned (*mx_random) (void) = arc4random;
+
+/* resolve_set_random - the source of the order among equal preferences */
+
+void    resolve_set_random(unsigned (*source) (void))
+{
+    mx_random = source ? source : arc4random;
+}
 
 /* resolve_port - port number from a number or a service name */
 
@@ -129,20 +145,29 @@ static int load_parser(char *why, size_t whylen)
     return (0);
 }
 
+/* mx_before - does (pref, key) come before exchanger m? */
+
+static int mx_before(int pref, unsigned key, const struct mx *m)
+{
+    return (pref < m->pref || (pref == m->pref && key < m->key));
+}
+
 /* keep_mx - add an exchanger to the max best so far, in preference order */
 
 static int keep_mx(struct mx *mx, int count, int max, int pref,
 		           const char *name)
 {
+    unsigned key = mx_random();
     int     i;
 
-    if (count == max && pref >= mx[max - 1].pref)
+    if (count == max && !mx_before(pref, key, &mx[max - 1]))
 	return (count);				/* no better than the last */
     if (count < max)
 	count++;
-    for (i = count - 1; i > 0 && mx[i - 1].pref > pref; i--)
+    for (i = count - 1; i > 0 && mx_before(pref, key, &mx[i - 1]); i--)
 	mx[i] = mx[i - 1];
     mx[i].pref = pref;
+    mx[i].key = key;
     snprintf(mx[i].name, sizeof(mx[i].name), "%s", name);
     return (count);
 }

@@ -22,5 +22,6 @@ struct target {
 extern int resolve_dest(const struct dest *dest, struct target *targets,
 			        int max, char *why, size_t whylen);
 extern int resolve_port(const char *port);
+extern void resolve_set_random(unsigned (*source) (void));
 
 #endif

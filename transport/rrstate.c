@@ -7,6 +7,7 @@
  *	#include "rrstate.h"
  *
  *	void	rrstate_open(st, dir, list)
+ *	void	rrstate_limit(st, max_backoff)
  *	void	rrstate_close(st)
  *
  *	void	rrstate_pick(st, now, lease, pick)
@@ -66,6 +67,12 @@
  *	TLS and verified the server, and adds sent to the messages
  *	delivered (one transaction, not two). Both report in *change
  *	whether the host changed state, for logging.
+ *
+ *	rrstate_limit() sets the longest a host may stay down from now:
+ *	each transaction caps a down_until that lies further ahead, as
+ *	after the clock was stepped back (or a file written by hand), so
+ *	no host is skipped for longer than max_backoff from now. Without
+ *	it there is no cap.
  *
  *	A missing, unreadable, truncated or corrupt file never stops
  *	delivery: it is logged, treated as empty (a random cursor, no
@@ -203,9 +210,22 @@ static int matches_list(const struct rrstate *st)
     return (1);
 }
 
-/* begin - lock the file and load it; rebuild what is damaged */
+/* cap_down - no host down for longer than max_down from now */
 
-static void begin(struct rrstate *st)
+static void cap_down(struct rrstate *st, time_t now)
+{
+    uint32_t i;
+
+    if (st->max_down <= 0)
+	return;
+    for (i = 0; i < st->head.count; i++)
+	if (st->hosts[i].down_until > (int64_t) now + st->max_down)
+	    st->hosts[i].down_until = (int64_t) now + st->max_down;
+}
+
+/* begin - lock the file and load it; rebuild what is damaged; cap backoffs */
+
+static void begin(struct rrstate *st, time_t now)
 {
     char    why[200];
     int     status;
@@ -229,6 +249,7 @@ static void begin(struct rrstate *st)
     if (status <= 0)
 	fresh(st);
     st->whole = status == 1;
+    cap_down(st, now);
 }
 
 /* commit - write the state back and unlock */
@@ -271,6 +292,7 @@ void    rrstate_open(struct rrstate *st, const char *dir,
 
     st->list = list;
     st->fd = -1;
+    st->max_down = 0;
     snprintf(st->path, sizeof(st->path), "%s/rrelay-%016llx.state", dir,
 	     hostlist_hash(list));
     fresh(st);
@@ -278,6 +300,13 @@ void    rrstate_open(struct rrstate *st, const char *dir,
     if (st->fd < 0)
 	log_warn("cannot use state file: %s; this delivery does not share "
 		 "state with others", why);
+}
+
+/* rrstate_limit - the longest a host stays down from now */
+
+void    rrstate_limit(struct rrstate *st, long max_backoff)
+{
+    st->max_down = max_backoff;
 }
 
 /* rrstate_close - release the state file */
@@ -313,7 +342,7 @@ void    rrstate_pick(struct rrstate *st, time_t now, long lease,
     uint32_t k;
     uint32_t j;
 
-    begin(st);
+    begin(st, now);
     count = st->head.count;
     pick->index = -1;
     pick->probe = 0;
@@ -346,7 +375,7 @@ void    rrstate_next(struct rrstate *st, int after, const int *tried,
     int     k;
     int     j;
 
-    begin(st);
+    begin(st, now);
     count = (int) st->head.count;
     pick->index = -1;
     pick->probe = 0;
@@ -388,7 +417,7 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 {
     struct rr_host *host;
 
-    begin(st);
+    begin(st, now);
     host = &st->hosts[index];
     change->changed = host->failures > 0;
     change->failures = host->failures;
@@ -412,7 +441,7 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
 {
     struct rr_host *host;
 
-    begin(st);
+    begin(st, now);
     host = &st->hosts[index];
     /* Later than now: the clock went back, or we waited for the lock. */
     if (host->last_change > (int64_t) now)
@@ -444,7 +473,7 @@ int     rrstate_other_live(struct rrstate *st, int index, const int *tried,
     int     found = 0;
     int     j;
 
-    begin(st);
+    begin(st, now);
     for (j = 0; j < (int) st->head.count && !found; j++)
 	found = j != index && !tried[j] && is_live(&st->hosts[j], now);
     end(st);
@@ -455,7 +484,7 @@ int     rrstate_other_live(struct rrstate *st, int index, const int *tried,
 
 void    rrstate_count_sent(struct rrstate *st, int index, time_t now)
 {
-    begin(st);
+    begin(st, now);
     st->hosts[index].sent++;
     commit(st, now);
 }
@@ -465,7 +494,7 @@ void    rrstate_count_sent(struct rrstate *st, int index, time_t now)
 void    rrstate_note_error(struct rrstate *st, int index, const char *error,
 			           time_t now)
 {
-    begin(st);
+    begin(st, now);
     snprintf(st->hosts[index].last_error, sizeof(st->hosts[index].last_error),
 	     "%s", error);
     commit(st, now);

@@ -41,6 +41,7 @@ struct rr_host {
 struct rrstate {
     int     fd;				/* -1: this run keeps state in memory */
     int     whole;			/* the file read was sound: same size */
+    long    max_down;			/* cap on down_until - now; 0: none */
     char    path[RRSTATE_PATH_MAX];
     const struct hostlist *list;
     struct rr_head head;
@@ -56,6 +57,7 @@ struct rr_change {
 
 extern void rrstate_open(struct rrstate *st, const char *dir,
 			         const struct hostlist *list);
+extern void rrstate_limit(struct rrstate *st, long max_backoff);
 extern void rrstate_close(struct rrstate *st);
 struct rr_pick {
     int     index;			/* the host chosen, or -1 */

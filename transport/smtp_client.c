@@ -652,7 +652,7 @@ static void learn_features(struct session *s, const struct smtp_reply *reply)
     s->feat.eightbitmime = has_ext(reply, "8BITMIME", 0);
     s->feat.smtputf8 = has_ext(reply, "SMTPUTF8", 0);
     if ((s->feat.size = has_ext(reply, "SIZE", &size)) != 0)
-	s->feat.size_limit = atoll(size);
+	s->feat.size_limit = reply_size_limit(size);
     s->ext_count = reply->ext_count;
 }
 

@@ -9,6 +9,8 @@
  *	void	reply_init(reply)
  *
  *	enum reply_status reply_feed(reply, line, len, err, errlen)
+ *
+ *	long long reply_size_limit(param)
  * DESCRIPTION
  *	reply_feed() takes one reply line at a time, without its CRLF,
  *	and returns REPLY_MORE until the last line of the reply has been
@@ -27,6 +29,12 @@
  *	When reply->ext is set, the text of each line after the first is
  *	stored there (upper-cased, cut at REPLY_EXT_LEN - 1 characters) for matching
  *	EHLO keywords and their parameters ("SIZE 10240000").
+ *
+ *	reply_size_limit() reads the parameter of an EHLO SIZE keyword
+ *	(RFC 1870: "SIZE" [SP 1*DIGIT]) and returns the limit in bytes,
+ *	or 0 for "no fixed limit": no parameter, 0, a parameter that is
+ *	not all digits (a broken server: it still refuses a message it
+ *	finds too big, with 552), or one too large for a long long.
  * DIAGNOSTICS
  *	REPLY_ERROR, with a reason, for a malformed line, a code that
  *	changes between lines, a line longer than REPLY_LINE_MAX, or a
@@ -34,6 +42,7 @@
  *--*/
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -177,4 +186,23 @@ enum reply_status reply_feed(struct smtp_reply *reply, const char *line,
 	return (REPLY_MORE);
     reply_printable(reply->text);
     return (REPLY_DONE);
+}
+
+/* reply_size_limit - RFC 1870 SIZE parameter in bytes; 0: no fixed limit */
+
+long long reply_size_limit(const char *param)
+{
+    long long limit = 0;
+    const char *cp;
+
+    if (param == 0 || *param == 0)
+	return (0);
+    for (cp = param; *cp; cp++) {
+	if (!isdigit((unsigned char) *cp))
+	    return (0);
+	if (limit > (LLONG_MAX - (*cp - '0')) / 10)
+	    return (0);
+	limit = limit * 10 + (*cp - '0');
+    }
+    return (limit);
 }

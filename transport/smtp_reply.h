@@ -28,5 +28,6 @@ extern enum reply_status reply_feed(struct smtp_reply *reply,
 				            const char *line, size_t len,
 				            char *err, size_t errlen);
 extern void reply_printable(char *text);
+extern long long reply_size_limit(const char *param);
 
 #endif

@@ -7,6 +7,8 @@
  *	#include "status.h"
  *
  *	int	status_print(dir, out)
+ *
+ *	void	status_escape(in, out, outlen)
  * DESCRIPTION
  *	status_print() reads every rrelay-*.state file in dir, under a
  *	shared lock, and prints one block per host list: a line naming
@@ -15,6 +17,12 @@
  *	its last session used TLS ("verified", "untrusted" or "none") and
  *	its last error. A damaged file is reported as such; rrelay rebuilds it
  *	on the next delivery.
+ *
+ *	Every text from a state file or a file name is printed through
+ *	status_escape(): rrelay cleans what it stores, but a file damaged
+ *	or edited by hand must not send control bytes to the admin's
+ *	terminal. status_escape() copies in to out with each byte outside
+ *	' '..'~' written as \xHH and a backslash as \\, cut to fit.
  * DIAGNOSTICS
  *	Returns 0, or -1 when dir can't be read.
  *--*/
@@ -49,6 +57,30 @@ static const char *stamp(int64_t when, time_t now, char *buf, size_t len)
     return (buf);
 }
 
+/* status_escape - printable text: \xHH for other bytes, \\ for a backslash */
+
+void    status_escape(const char *in, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *cp;
+    size_t  used = 0;
+
+    for (cp = (const unsigned char *) in; *cp && used + 5 <= outlen; cp++) {
+	if (*cp >= ' ' && *cp <= '~' && *cp != '\\') {
+	    out[used++] = (char) *cp;
+	} else if (*cp == '\\') {
+	    out[used++] = '\\';
+	    out[used++] = '\\';
+	} else {
+	    out[used++] = '\\';
+	    out[used++] = 'x';
+	    out[used++] = hex[*cp >> 4];
+	    out[used++] = hex[*cp & 15];
+	}
+    }
+    out[used] = 0;
+}
+
 /* tls_text - how the last session was protected */
 
 static const char *tls_text(uint32_t flags)
@@ -71,14 +103,19 @@ static void print_file(const char *dir, const char *name, FILE *out)
     char    until[32];
     char    failures[16];
     char    sent[24];
+    char    epath[4 * sizeof(path)];
+    char    dest[4 * DEST_TEXT_MAX];
+    char    addr[4 * RRSTATE_ADDR_MAX];
+    char    error[4 * RRSTATE_ERR_MAX];
     time_t  now = time((time_t *) 0);
     uint32_t i;
     int     fd;
     int     status;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
+    status_escape(path, epath, sizeof(epath));
     if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-	fprintf(out, "%s: %s\n\n", path, strerror(errno));
+	fprintf(out, "%s: %s\n\n", epath, strerror(errno));
 	return;
     }
     (void) flock(fd, LOCK_SH);
@@ -86,11 +123,11 @@ static void print_file(const char *dir, const char *name, FILE *out)
     (void) close(fd);
     if (status <= 0) {
 	fprintf(out, "%s: %s (rrelay rebuilds it on the next delivery)\n\n",
-		path, status < 0 ? "damaged" : "empty");
+		epath, status < 0 ? "damaged" : "empty");
 	return;
     }
     fprintf(out, "host list %016llx (%s)\n", (unsigned long long) head.hash,
-	    path);
+	    epath);
     fprintf(out, ROW_FORMAT, "destination", "address", "state",
 	    "down_until", "failures", "sent", "tls", "last_error");
     for (i = 0; i < head.count; i++) {
@@ -101,12 +138,15 @@ static void print_file(const char *dir, const char *name, FILE *out)
 	hosts[i].dest[sizeof(hosts[i].dest) - 1] = 0;
 	hosts[i].addr[sizeof(hosts[i].addr) - 1] = 0;
 	hosts[i].last_error[sizeof(hosts[i].last_error) - 1] = 0;
-	fprintf(out, ROW_FORMAT, hosts[i].dest,
-		hosts[i].addr[0] ? hosts[i].addr : "-",
+	status_escape(hosts[i].dest, dest, sizeof(dest));
+	status_escape(hosts[i].addr[0] ? hosts[i].addr : "-", addr,
+		      sizeof(addr));
+	status_escape(hosts[i].last_error[0] ? hosts[i].last_error : "-",
+		      error, sizeof(error));
+	fprintf(out, ROW_FORMAT, dest, addr,
 		hosts[i].down_until > (int64_t) now ? "down" : "up",
 		stamp(hosts[i].down_until, now, until, sizeof(until)),
-		failures, sent, tls_text(hosts[i].flags),
-		hosts[i].last_error[0] ? hosts[i].last_error : "-");
+		failures, sent, tls_text(hosts[i].flags), error);
     }
     fputc('\n', out);
 }

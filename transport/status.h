@@ -6,5 +6,6 @@
 #include <stdio.h>
 
 extern int status_print(const char *dir, FILE *out);
+extern void status_escape(const char *in, char *out, size_t outlen);
 
 #endif

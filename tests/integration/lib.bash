@@ -491,6 +491,13 @@ rrelay    unix  - n n -     - pipe
 EOF
 }
 
+# rr_postfix_init_plain: write instance $RR_PF as a Postfix before rrelay-setup: no rrelay service, plain smtp
+rr_postfix_init_plain() {
+    rr_postfix_init "[$RR_HOST]:1" || return 1
+    postconf -c "$(rr_pf_etc)" -MX rrelay/unix &&
+        postconf -c "$(rr_pf_etc)" -e relayhost= default_transport=smtp relay_transport=relay
+}
+
 # rr_postconf NAME=VALUE...: set main.cf parameters of instance $RR_PF (before start, or reload)
 rr_postconf() {
     postconf -c "$(rr_pf_etc)" -e "$@"

@@ -124,20 +124,59 @@ SENT='relay=rrelay, .*status=sent'
         $'x@example.org\nRCPT TO:<evil2@example.org>' \
         $'y@example.org\rDATA' <"$RR_T/msg"
     [[ $output == "5.1.3 "* ]]
-    # a bad sender: permanent failure as well (5.1.7 is the code for it)
+    # a bad sender: permanent failure as well, 5.1.7 (RFC 3463: bad sender's
+    # mailbox address syntax), logged with that status
     run -69 rr_rrelay -q INJ0002 -f $'s@sender.test>\r\nRCPT TO:<evil3@example.org' \
         -n "$relay" -- r@example.org <"$RR_T/msg"
-    [[ $output =~ ^5\.1\.[0-9]+\  ]]
+    [[ $output == "5.1.7 "* ]]
+    grep -q 'INJ0002: to=<r@example.org>, relay=none, delay=0, dsn=5\.1\.7, status=bounced (bad sender address syntax' "$RR_T/rrelay.log"
     sleep 0.5
     rr_eq "messages at the sink" 0 "$(rr_sink_count s1)"
-    # one bad recipient next to a good one: the good one alone is delivered
+    run ! grep -a 'evil' "$RR_T/sinks/s1/out"
+}
+
+@test "a bad recipient next to a good one: the good one is delivered, rrelay bounces the other with its own DSN" {
+    # sendmail can't take "r@example.org<CR><LF>RCPT TO:<evil4@...>" back
+    # (it would read another address), so Postfix can't bounce it: rrelay
+    # writes the DSN itself and hands that to the sender through Postfix.
+    rr_sink_start final
+    rr_sink_start dsn
+    rr_postfix_init "$(rr_relayhost "$(rr_sink_port final)")"
+    rr_transport_add sender.test "smtp:[127.0.0.1]:$(rr_sink_port dsn)"
+    rr_postfix_start
+    rr_altconf_add "$(rr_pf_etc)" # rrelay's sendmail goes into "mta"
+    relay=$(rr_relayhost "$(rr_sink_port final)")
+    printf 'Subject: injection\nMessage-ID: <inj3@sender.test>\n\nbody\n' >"$RR_T/msg"
     run -0 rr_rrelay -q INJ0003 -f s@sender.test -n "$relay" -- \
         $'r@example.org\r\nRCPT TO:<evil4@example.org>' good@example.org <"$RR_T/msg"
-    rr_wait_eq 5 1 rr_sink_count s1
-    rr_eq "good@ delivered" 1 "$(rr_sink_grep s1 '^X-Rcpt-Args: <good@example\.org>')"
-    rr_eq "recipients at the sink" 1 "$(grep -ac '^X-Rcpt-Args:' "$(rr_sink_dumps s1)")"
-    rr_eq "injected commands seen" 0 "$(rr_sink_grep s1 'evil')"
-    run ! grep -a 'evil' "$RR_T/sinks/s1/out"
+    rr_wait_eq 30 1 rr_sink_count dsn
+    rr_wait_queue_empty 30
+    # the good one: delivered once, alone, with nothing injected
+    rr_eq "messages at the final sink" 1 "$(rr_sink_count final)"
+    rr_eq "good@ delivered" 1 "$(rr_sink_grep final '^X-Rcpt-Args: <good@example\.org>')"
+    rr_eq "recipients at the final sink" 1 "$(grep -ac '^X-Rcpt-Args:' "$(rr_sink_dumps final)")"
+    rr_eq "injected commands seen" 0 "$(rr_sink_grep final 'evil')"
+    # the bad one: one DSN to the sender, from the null sender, naming it safely
+    rr_eq "DSN to the sender" 1 "$(rr_sink_grep dsn '^X-Rcpt-Args: <s@sender\.test>')"
+    rr_eq "DSN from <>" 1 "$(rr_sink_grep dsn '^X-Mail-Args: <>')"
+    rr_eq "DSN names it" 1 "$(rr_sink_grep dsn '^Final-Recipient: rfc822; r@example\.org\+0D\+0ARCPT\+20TO:<evil4@example\.org>$')"
+    rr_eq "DSN status" 1 "$(rr_sink_grep dsn '^Status: 5\.1\.3$')"
+    rr_eq "DSN queue id" 1 "$(rr_sink_grep dsn '^X-Postfix-Queue-ID: INJ0003$')"
+    rr_eq "no injected line" 0 "$(rr_sink_grep dsn '^RCPT TO')"
+    rr_eq "rrelay logged it bounced" 1 "$(rr_log_count 'INJ0003: to=<r@example\.org.*relay=none, dsn=5\.1\.3, status=bounced .*delivery report sent to the sender by rrelay')"
+    rr_eq "bounced in Postfix" 0 "$(rr_maillog_count 'status=bounced')"
+
+    # the null sender: no report, as Postfix does for a bounce's bounce
+    run -0 rr_rrelay -q INJ0004 -f "" -n "$relay" -- \
+        $'x@example.org\nRCPT TO:<evil5@example.org>' good@example.org <"$RR_T/msg"
+    rr_wait_eq 30 2 rr_sink_count final
+    rr_eq "no second DSN" 1 "$(rr_sink_count dsn)"
+    rr_eq "logged without a report" 1 "$(rr_log_count 'INJ0004: to=<x@example\.org.*status=bounced .*no delivery report: the sender is null')"
+
+    # no way to send the report: the whole message is deferred, not lost
+    run -75 rr_rrelay -o sendmail_path=/bin/false -q INJ0005 -f s@sender.test \
+        -n "$relay" -- $'y@example.org\rDATA' good@example.org <"$RR_T/msg"
+    [[ $output == "4.3.0 could not hand recipients back to Postfix: /bin/false failed"* ]]
 }
 
 # helo_as HOSTNAME ARG...: run rrelay ARG... as rr_rrelay does, on a host named

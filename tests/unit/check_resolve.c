@@ -177,14 +177,79 @@ START_TEST(test_best_exchangers)
 	snprintf(name, sizeof(name), "192.0.2.%d", 3 * RESOLVE_MX_MAX - i);
 	ck_assert_str_eq(t[i].addr, name);
     }
-    begin(3);					/* equal: answer order */
+}
+END_TEST
+
+static unsigned next_key;
+static int key_step;
+
+/* counting - a random source that counts up or down from next_key */
+
+static unsigned counting(void)
+{
+    unsigned key = next_key;
+
+    next_key += key_step;
+    return (key);
+}
+
+/* equal_prefs - three exchangers, two of them with preference 10 */
+
+static void equal_prefs(void)
+{
+    begin(3);
     add_mx(10, "192.0.2.1");
     add_mx(5, "192.0.2.2");
     add_mx(10, "192.0.2.3");
+}
+
+/* test_equal_shuffled - equal preferences in random order (RFC 5321 5.1) */
+
+START_TEST(test_equal_shuffled)
+{
+    struct target t[3];
+    char    why[300];
+
+    /* The random keys decide among equals, never across preferences. */
+    next_key = 100, key_step = 1;		/* keys rise: answer order */
+    resolve_set_random(counting);
+    equal_prefs();
     ck_assert_int_eq(resolve(t, 3, why, sizeof(why)), 3);
     ck_assert_str_eq(t[0].addr, "192.0.2.2");
     ck_assert_str_eq(t[1].addr, "192.0.2.1");
     ck_assert_str_eq(t[2].addr, "192.0.2.3");
+    next_key = 100, key_step = -1;		/* keys fall: reversed */
+    ck_assert_int_eq(resolve(t, 3, why, sizeof(why)), 3);
+    ck_assert_str_eq(t[0].addr, "192.0.2.2");
+    ck_assert_str_eq(t[1].addr, "192.0.2.3");
+    ck_assert_str_eq(t[2].addr, "192.0.2.1");
+    /* At the RESOLVE_MX_MAX cut, which equal one stays is random too. */
+    next_key = 100, key_step = -1;
+    ck_assert_int_eq(resolve(t, 2, why, sizeof(why)), 2);
+    ck_assert_str_eq(t[1].addr, "192.0.2.3");
+    resolve_set_random(0);
+}
+END_TEST
+
+/* test_equal_random - the real source puts each equal one first at times */
+
+START_TEST(test_equal_random)
+{
+    struct target t[3];
+    char    why[300];
+    int     first[2] = {0, 0};
+    int     i;
+
+    /* A fixed order would fail this; a fair shuffle fails it with
+     * probability 2 * 2^-200. */
+    equal_prefs();
+    for (i = 0; i < 200; i++) {
+	ck_assert_int_eq(resolve(t, 3, why, sizeof(why)), 3);
+	ck_assert_str_eq(t[0].addr, "192.0.2.2");	/* the best stays first */
+	first[strcmp(t[1].addr, "192.0.2.1") == 0]++;
+    }
+    ck_assert_int_gt(first[0], 0);
+    ck_assert_int_gt(first[1], 0);
 }
 END_TEST
 
@@ -228,6 +293,8 @@ int     main(void)
 
     tcase_add_test(tc, test_big_answer);
     tcase_add_test(tc, test_best_exchangers);
+    tcase_add_test(tc, test_equal_shuffled);
+    tcase_add_test(tc, test_equal_random);
     tcase_add_test(tc, test_null_mx);
     tcase_add_test(tc, test_no_mx);
     suite_add_tcase(s, tc);

@@ -190,6 +190,40 @@ START_TEST(test_clock_back)
 }
 END_TEST
 
+/* test_future_down - a down_until far ahead is capped at max_backoff from now */
+
+START_TEST(test_future_down)
+{
+    struct rrstate st;
+    struct rr_pick p;
+    struct rr_change ch;
+    int     seen = 0;
+    int     i;
+
+    /* Written when the clock said 10 days ahead, with a week's backoff. */
+    rrstate_open(&st, dir, &list);
+    rrstate_mark_down(&st, 0, "192.0.2.1:25", "refused", 864000, 864000,
+		      7 * 86400, 7 * 86400, &ch);
+    rrstate_close(&st);
+    for (i = 0; i < 6; i++) {		/* no cap: skipped for 17 days */
+	rrstate_open(&st, dir, &list);
+	rrstate_pick(&st, 1000 + 700, 30, &p);
+	rrstate_close(&st);
+	ck_assert_int_ne(p.index, 0);
+    }
+    for (i = 0; i < 3; i++) {		/* max_backoff 600 from now */
+	rrstate_open(&st, dir, &list);
+	rrstate_limit(&st, 600);
+	rrstate_pick(&st, 1000 + (i == 0 ? 0 : 601), 30, &p);
+	rrstate_close(&st);
+	if (i == 0)
+	    ck_assert_int_ne(p.index, 0);	/* still down at 1000 */
+	seen |= p.index == 0;
+    }
+    ck_assert_msg(seen, "host 0 still skipped after max_backoff from now");
+}
+END_TEST
+
 /* test_overlap - failures of attempts that overlapped count once */
 
 START_TEST(test_overlap)
@@ -422,6 +456,7 @@ int     main(void)
     tcase_add_test(tc, test_other_live);
     tcase_add_test(tc, test_overlap);
     tcase_add_test(tc, test_clock_back);
+    tcase_add_test(tc, test_future_down);
     tcase_add_test(tc, test_failover_cursor);
     tcase_add_test(tc, test_corrupt);
     tcase_add_test(tc, test_unusable_dir);

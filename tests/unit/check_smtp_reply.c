@@ -166,6 +166,34 @@ START_TEST(test_control_chars)
 }
 END_TEST
 
+struct size_case {
+    const char *param;
+    long long limit;
+};
+
+static const struct size_case size_cases[] = {
+    {"10240000", 10240000},
+    {"", 0},				/* no parameter: no fixed limit */
+    {0, 0},
+    {"0", 0},
+    {"9223372036854775807", 9223372036854775807LL},
+    {"9223372036854775808", 0},		/* overflow: no fixed limit */
+    {"99999999999999999999999999", 0},
+    {"-1", 0},				/* not digits: ignored */
+    {"10M", 0},
+    {" 100", 0},
+    {"100 ", 0},
+};
+
+START_TEST(test_size_limit)
+{
+    const struct size_case *c = size_cases + _i;
+
+    ck_assert_msg(reply_size_limit(c->param) == c->limit, "\"%s\": %lld",
+		  c->param ? c->param : "(null)", reply_size_limit(c->param));
+}
+END_TEST
+
 int     main(void)
 {
     Suite  *s = suite_create("smtp_reply");
@@ -179,6 +207,8 @@ int     main(void)
     tcase_add_test(tc, test_endless);
     tcase_add_test(tc, test_long_line);
     tcase_add_test(tc, test_control_chars);
+    tcase_add_loop_test(tc, test_size_limit, 0,
+			sizeof(size_cases) / sizeof(size_cases[0]));
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }

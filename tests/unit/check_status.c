@@ -1,0 +1,127 @@
+/* check_status - "rrelay status" prints a hand-edited state file safely */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "rrstate.h"
+#include "status.h"
+
+static char dir[] = "/tmp/check_status.XXXXXX";
+
+/* fnv - FNV-1a, as the state file's checksum */
+
+static uint64_t fnv(uint64_t hash, const void *data, size_t len)
+{
+    const unsigned char *cp = data;
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+	hash ^= cp[i];
+	hash *= 0x100000001b3ULL;
+    }
+    return (hash);
+}
+
+/* write_state - a sound state file, with text fields as an editor left them */
+
+static void write_state(const char *name, const char *dest, const char *addr,
+			        const char *error)
+{
+    struct rr_head head;
+    struct rr_host host;
+    char    path[200];
+    FILE   *fp;
+
+    memset(&head, 0, sizeof(head));
+    memset(&host, 0, sizeof(host));
+    memcpy(head.magic, RRSTATE_MAGIC, 8);
+    head.version = RRSTATE_VERSION;
+    head.count = 1;
+    head.hash = 0x1234;
+    snprintf(host.dest, sizeof(host.dest), "%s", dest);
+    snprintf(host.addr, sizeof(host.addr), "%s", addr);
+    snprintf(host.last_error, sizeof(host.last_error), "%s", error);
+    host.failures = 3;
+    head.checksum = fnv(fnv(0xcbf29ce484222325ULL, &head, sizeof(head)),
+			&host, sizeof(host));
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+    ck_assert_int_eq(fwrite(&head, sizeof(head), 1, fp), 1);
+    ck_assert_int_eq(fwrite(&host, sizeof(host), 1, fp), 1);
+    ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* status_text - what "rrelay status" prints for dir */
+
+static char *status_text(void)
+{
+    char   *text = 0;
+    size_t  len = 0;
+    FILE   *fp = open_memstream(&text, &len);
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(status_print(dir, fp), 0);
+    ck_assert_int_eq(fclose(fp), 0);
+    return (text);
+}
+
+START_TEST(test_no_control_bytes)
+{
+    char   *text;
+    const unsigned char *cp;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    write_state("rrelay-0000000000001234.state", "[a.example]\033[2J:25",
+		"192.0.2.1:25\a", "421 bye\033]0;owned\a\r\nfake line\\");
+    write_state("rrelay-\033[31m.state", "x", "y", "z");	/* a bad name */
+    text = status_text();
+    for (cp = (const unsigned char *) text; *cp; cp++)
+	ck_assert_msg(*cp == '\n' || (*cp >= ' ' && *cp <= '~'),
+		      "byte 0x%02x in: %s", *cp, text);
+    ck_assert_ptr_nonnull(strstr(text, "[a.example]\\x1b[2J:25"));
+    ck_assert_ptr_nonnull(strstr(text, "192.0.2.1:25\\x07"));
+    ck_assert_ptr_nonnull(strstr(text, "421 bye\\x1b]0;owned\\x07\\x0d\\x0afake "
+				 "line\\\\"));
+    ck_assert_ptr_nonnull(strstr(text, "rrelay-\\x1b[31m.state)"));
+    free(text);
+}
+END_TEST
+
+START_TEST(test_escape)
+{
+    char    out[16];
+
+    status_escape("plain text", out, sizeof(out));
+    ck_assert_str_eq(out, "plain text");
+    status_escape("a\\b\tc\377", out, sizeof(out));
+    ck_assert_str_eq(out, "a\\\\b\\x09c\\xff");
+    status_escape("\033\033\033\033", out, 10);		/* whole escapes only */
+    ck_assert_str_eq(out, "\\x1b\\x1b");
+}
+END_TEST
+
+/* teardown - remove the directory */
+
+static void teardown(void)
+{
+    char    cmd[200];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (strchr(dir, 'X') == 0)
+	(void) system(cmd);
+}
+
+int     main(void)
+{
+    Suite  *s = suite_create("status");
+    TCase  *tc = tcase_create("status");
+
+    tcase_add_checked_fixture(tc, 0, teardown);
+    tcase_add_test(tc, test_no_control_bytes);
+    tcase_add_test(tc, test_escape);
+    suite_add_tcase(s, tc);
+    return (run_suite(s));
+}
