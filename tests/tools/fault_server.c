@@ -1,0 +1,411 @@
+/*
+ * NAME
+ *	fault_server - an SMTP server that fails at the stage a script names
+ * SYNOPSIS
+ *	fault_server PORT DIR [STAGE=ACTION]...
+ * DESCRIPTION
+ *	fault_server listens on 127.0.0.1:PORT and serves each connection
+ *	in a child process of its own, as a plain SMTP server (EHLO with
+ *	PIPELINING and SIZE, MAIL, RCPT, DATA, RSET, NOOP, QUIT), except at
+ *	the stages the script names. STAGE is one of
+ *
+ *	greet	the greeting
+ *	ehlo	the reply to EHLO (or HELO)
+ *	mail	the reply to MAIL FROM
+ *	rcpt	the reply to each RCPT TO
+ *	data	the reply to DATA
+ *	body	after the first lines of the body (only close, which
+ *		closes with the rest unread, and silent, which stops
+ *		reading, so that the client's writes block)
+ *	dot	the reply to the final dot
+ *	quit	the reply to QUIT
+ *
+ *	and ACTION one of
+ *
+ *	NNN	answer code NNN ("NNN X.0.0 fault at STAGE"); 421 also
+ *		closes the connection, as RFC 5321 says
+ *	close	close the connection without a word
+ *	silent	say nothing more, and read until the client goes
+ *	slow	give the normal answer one byte every 100 ms
+ *	endless	a multi-line reply without end ("250-more", 200,000
+ *		lines at the most)
+ *	longline	one reply line of 100 KB
+ *
+ *	A message the server accepts (a 2xx to the final dot), and one
+ *	whose final dot it received but did not answer (dot=close,
+ *	dot=silent: the reply is lost), is written to DIR/msg.PID.N: the
+ *	lines "X-Mail-From: <...>" and "X-Rcpt-To: <...>" for the envelope,
+ *	then the message as it came, dot-stuffing undone. Every RCPT TO it
+ *	saw is appended to DIR/rcpts, one address a line. DIR/ready is
+ *	created once the socket listens.
+ *
+ *	The children die with the server (PR_SET_PDEATHSIG); SIGTERM ends it.
+ * EXIT STATUS
+ *	0 after SIGTERM, 1 on a usage or system error.
+ * SEE ALSO
+ *	tests/faults/matrix.bats
+ */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listen.h"
+
+#define PROG		"fault_server"
+#define LINE_MAX_LEN	4096		/* longest command line read */
+#define ENDLESS_MAX	200000		/* lines of an "endless" reply */
+#define LONG_LINE	(100 * 1024)	/* bytes of a "longline" reply */
+
+enum stage { GREET, EHLO, MAIL, RCPT, DATA, BODY, DOT, QUIT, STAGES };
+
+static const char *stage_names[STAGES] = {
+    "greet", "ehlo", "mail", "rcpt", "data", "body", "dot", "quit",
+};
+
+static const char *script[STAGES];	/* the action per stage, or null */
+static const char *dir;
+static volatile sig_atomic_t stop;
+
+/* Reading one connection. */
+
+struct conn {
+    int     fd;
+    char    buf[LINE_MAX_LEN];
+    size_t  len;
+    FILE   *msg;			/* the message being received */
+    char    msg_path[512];
+    char    from[LINE_MAX_LEN];
+    int     count;			/* messages accepted so far */
+};
+
+/* on_term - SIGTERM: stop accepting */
+
+static void on_term(int sig)
+{
+    (void) sig;
+    stop = 1;
+}
+
+/* send_all - write it all; exit when the client is gone */
+
+static void send_all(int fd, const char *data, size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+	if ((n = write(fd, data, len)) < 0) {
+	    if (errno == EINTR)
+		continue;
+	    _exit(0);
+	}
+	data += n;
+	len -= (size_t) n;
+    }
+}
+
+/* drain - read and drop until the client closes */
+
+static void drain(int fd)
+{
+    char    sink[4096];
+
+    while (read(fd, sink, sizeof(sink)) > 0)
+	 /* void */ ;
+    _exit(0);
+}
+
+/* fault_reply - the scripted reply in place of normal; 0 to answer normally */
+
+static int fault_reply(struct conn *c, enum stage st, const char *normal)
+{
+    const char *act = script[st];
+    char    text[256];
+    static char big[LONG_LINE + 8];
+    int     i;
+
+    if (act == 0)
+	return (0);
+    if (strcmp(act, "close") == 0)
+	_exit(0);
+    if (strcmp(act, "silent") == 0)
+	drain(c->fd);
+    if (strcmp(act, "slow") == 0) {
+	for (i = 0; normal[i]; i++) {
+	    send_all(c->fd, normal + i, 1);
+	    usleep(100000);
+	}
+	return (1);
+    }
+    if (strcmp(act, "endless") == 0) {
+	for (i = 0; i < ENDLESS_MAX; i++)
+	    send_all(c->fd, "250-more\r\n", 10);
+	_exit(0);
+    }
+    if (strcmp(act, "longline") == 0) {
+	memcpy(big, "250 ", 4);
+	memset(big + 4, 'x', LONG_LINE);
+	memcpy(big + 4 + LONG_LINE, "\r\n", 2);
+	send_all(c->fd, big, LONG_LINE + 6);
+	return (1);
+    }
+    snprintf(text, sizeof(text), "%.3s %c.0.0 fault at %s\r\n", act, act[0],
+	     stage_names[st]);
+    send_all(c->fd, text, strlen(text));
+    if (strncmp(act, "421", 3) == 0)
+	_exit(0);
+    return (1);
+}
+
+/* reply - the scripted reply, or the normal one */
+
+static void reply(struct conn *c, enum stage st, const char *normal)
+{
+    if (!fault_reply(c, st, normal))
+	send_all(c->fd, normal, strlen(normal));
+}
+
+/* read_line - one line without CRLF into line; -1 at EOF */
+
+static int read_line(struct conn *c, char *line, size_t size)
+{
+    char   *nl;
+    ssize_t n;
+    size_t  len;
+
+    while ((nl = memchr(c->buf, '\n', c->len)) == 0) {
+	if (c->len == sizeof(c->buf))
+	    c->len = 0;			/* an over-long line: drop it */
+	if ((n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len)) <= 0)
+	    return (-1);
+	c->len += (size_t) n;
+    }
+    len = (size_t) (nl - c->buf);
+    if (len > 0 && c->buf[len - 1] == '\r')
+	len--;
+    if (len >= size)
+	len = size - 1;
+    memcpy(line, c->buf, len);
+    line[len] = 0;
+    c->len -= (size_t) (nl + 1 - c->buf);
+    memmove(c->buf, nl + 1, c->len);
+    return (0);
+}
+
+/* note_rcpt - append a recipient to DIR/rcpts */
+
+static void note_rcpt(const char *arg)
+{
+    char    path[512];
+    int     fd;
+
+    snprintf(path, sizeof(path), "%s/rcpts", dir);
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0)
+	return;
+    dprintf(fd, "%s\n", arg);
+    close(fd);
+}
+
+/* begin_message - open the message file, envelope first */
+
+static void begin_message(struct conn *c, const char *rcpts)
+{
+    snprintf(c->msg_path, sizeof(c->msg_path), "%s/.tmp.%d.%d", dir,
+	     (int) getpid(), c->count);
+    if ((c->msg = fopen(c->msg_path, "w")) == 0)
+	tool_die(PROG, c->msg_path);
+    fprintf(c->msg, "X-Mail-From: %s\n%s", c->from, rcpts);
+}
+
+/* keep_message - the message is accepted (or its reply lost): keep it */
+
+static void keep_message(struct conn *c)
+{
+    char    path[512];
+
+    if (c->msg == 0)
+	return;
+    fclose(c->msg);
+    c->msg = 0;
+    snprintf(path, sizeof(path), "%s/msg.%d.%d", dir, (int) getpid(),
+	     c->count++);
+    if (rename(c->msg_path, path) < 0)
+	tool_die(PROG, "rename");
+}
+
+/* receive_body - DATA until the dot; 0, or -1 at EOF */
+
+static int receive_body(struct conn *c)
+{
+    char    line[LINE_MAX_LEN];
+    int     lines = 0;
+
+    while (read_line(c, line, sizeof(line)) == 0) {
+	if (strcmp(line, ".") == 0)
+	    return (0);
+	if (++lines == 2 && script[BODY] && strcmp(script[BODY], "silent") == 0)
+	    for (;;)
+		pause();		/* stop reading: the client's writes block */
+	if (lines == 2 && script[BODY])
+	    fault_reply(c, BODY, "");
+	fprintf(c->msg, "%s\n", line[0] == '.' ? line + 1 : line);
+    }
+    return (-1);
+}
+
+/* do_data - DATA, the body, the final dot */
+
+static void do_data(struct conn *c, char *rcpts)
+{
+    int     lost;
+
+    reply(c, DATA, "354 go ahead\r\n");
+    begin_message(c, rcpts);
+    if (receive_body(c) < 0) {
+	fclose(c->msg);
+	unlink(c->msg_path);
+	_exit(0);
+    }
+    /* A dot whose reply never leaves: the message was received. */
+    lost = script[DOT] && (strcmp(script[DOT], "close") == 0
+			   || strcmp(script[DOT], "silent") == 0);
+    if (lost || script[DOT] == 0 || script[DOT][0] == '2'
+	|| strcmp(script[DOT], "slow") == 0)
+	keep_message(c);
+    else {
+	fclose(c->msg);
+	unlink(c->msg_path);
+	c->msg = 0;
+    }
+    reply(c, DOT, "250 2.0.0 ok: queued\r\n");
+    rcpts[0] = 0;
+}
+
+/* session - one SMTP session */
+
+static void session(int fd)
+{
+    static struct conn c;
+    static char rcpts[64 * 1024];
+    char    line[LINE_MAX_LEN];
+
+    c.fd = fd;
+    reply(&c, GREET, "220 fault.test ESMTP fault_server\r\n");
+    while (read_line(&c, line, sizeof(line)) == 0) {
+	if (strncasecmp(line, "EHLO", 4) == 0 || strncasecmp(line, "HELO", 4) == 0)
+	    reply(&c, EHLO, "250-fault.test\r\n250-PIPELINING\r\n"
+		  "250 SIZE 10240000\r\n");
+	else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
+	    snprintf(c.from, sizeof(c.from), "%s", line + 10);
+	    rcpts[0] = 0;
+	    reply(&c, MAIL, "250 2.1.0 ok\r\n");
+	} else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
+	    note_rcpt(line + 8);
+	    if (!fault_reply(&c, RCPT, "250 2.1.5 ok\r\n")) {
+		send_all(fd, "250 2.1.5 ok\r\n", 14);
+		if (strlen(rcpts) + strlen(line) + 16 < sizeof(rcpts))
+		    sprintf(rcpts + strlen(rcpts), "X-Rcpt-To: %s\n", line + 8);
+	    }
+	} else if (strcasecmp(line, "DATA") == 0 && rcpts[0] == 0)
+	    send_all(fd, "554 5.5.1 no valid recipients\r\n", 32);
+	else if (strcasecmp(line, "DATA") == 0)
+	    do_data(&c, rcpts);
+	else if (strcasecmp(line, "QUIT") == 0) {
+	    reply(&c, QUIT, "221 2.0.0 bye\r\n");
+	    break;
+	} else
+	    send_all(fd, "250 2.0.0 ok\r\n", 14);
+    }
+    _exit(0);
+}
+
+/* parse_script - STAGE=ACTION arguments */
+
+static void parse_script(int argc, char **argv)
+{
+    char   *eq;
+    int     i;
+    int     st;
+
+    for (i = 3; i < argc; i++) {
+	if ((eq = strchr(argv[i], '=')) == 0)
+	    goto bad;
+	*eq = 0;
+	for (st = 0; st < STAGES && strcmp(argv[i], stage_names[st]); st++)
+	     /* void */ ;
+	if (st == STAGES)
+	    goto bad;
+	script[st] = eq + 1;
+    }
+    return;
+bad:
+    fprintf(stderr, "%s: bad STAGE=ACTION: %s\n", PROG, argv[i]);
+    exit(1);
+}
+
+/* serve - accept until SIGTERM; a child per connection */
+
+static void serve(int lfd)
+{
+    int     fd;
+    pid_t   pid;
+
+    while (!stop) {
+	while (waitpid(-1, 0, WNOHANG) > 0)
+	     /* void */ ;
+	if ((fd = accept(lfd, 0, 0)) < 0) {
+	    if (errno == EINTR)
+		continue;
+	    tool_die(PROG, "accept");
+	}
+	if ((pid = fork()) < 0)
+	    tool_die(PROG, "fork");
+	if (pid == 0) {
+	    close(lfd);
+	    signal(SIGTERM, SIG_DFL);
+	    prctl(PR_SET_PDEATHSIG, SIGKILL);
+	    if (getppid() == 1)
+		_exit(0);
+	    session(fd);
+	}
+	close(fd);
+    }
+}
+
+int     main(int argc, char **argv)
+{
+    struct sigaction sa;
+    char    path[512];
+    int     lfd;
+    int     fd;
+
+    if (argc < 3) {
+	fprintf(stderr, "usage: %s PORT DIR [STAGE=ACTION]...\n", PROG);
+	return (1);
+    }
+    dir = argv[2];
+    parse_script(argc, argv);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_term;		/* no SA_RESTART: accept() returns */
+    sigaction(SIGTERM, &sa, 0);
+    signal(SIGPIPE, SIG_IGN);
+    lfd = tool_listen(PROG, argv[1], 128);
+    snprintf(path, sizeof(path), "%s/ready", dir);
+    if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) < 0)
+	tool_die(PROG, path);
+    close(fd);
+    serve(lfd);
+    return (0);
+}
