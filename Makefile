@@ -1,6 +1,7 @@
 # rrelay: a round-robin relay transport and an SPF milter for Postfix.
 #
-#   make            build build/rrelay (and build/rrelay-milter)
+#   make            build build/rrelay, build/rrelay-cache (and
+#                   build/rrelay-milter)
 #   make check      install what is missing, build, run every test
 #   make demo       install what is missing, build, show rrelay at work
 #   make install    install under $(DESTDIR)$(PREFIX)
@@ -37,7 +38,7 @@ PREFIX   ?= /usr/local
 LIBEXEC   = $(PREFIX)/libexec/rrelay
 SBINDIR   = $(PREFIX)/sbin
 MANDIR    = $(PREFIX)/share/man
-MAN8      = man/rrelay.8 man/rrelay-milter.8 man/rrelay-setup.8
+MAN8      = man/rrelay.8 man/rrelay-milter.8 man/rrelay-setup.8 man/rrelay-cache.8
 MAN5      = man/rrelay.conf.5 man/rrelay-milter.conf.5
 
 MILTER_CFLAGS := $(shell pkg-config --cflags milter 2>/dev/null)
@@ -61,7 +62,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) -pthread
 OBJ        = $(BUILD)/obj
 
 COMMON_SRC    = $(wildcard common/*.c)
-TRANSPORT_SRC = $(filter-out transport/main.c,$(wildcard transport/*.c))
+TRANSPORT_SRC = $(filter-out transport/main.c transport/cache_main.c,$(wildcard transport/*.c))
 FILTER_SRC    = $(filter-out filter/main.c,$(wildcard filter/*.c))
 UNIT_SRC      = $(wildcard tests/unit/check_*.c)
 TOOL_SRC      = $(wildcard tests/tools/*.c)
@@ -72,7 +73,7 @@ LIB_COMMON    = $(BUILD)/librrcommon.a
 LIB_TRANSPORT = $(BUILD)/librrtransport.a
 LIB_FILTER    = $(BUILD)/librrfilter.a
 
-PROGS = $(BUILD)/rrelay
+PROGS = $(BUILD)/rrelay $(BUILD)/rrelay-cache
 ifneq ($(wildcard filter/main.c),)
 PROGS += $(BUILD)/rrelay-milter
 endif
@@ -102,6 +103,9 @@ $(LIB_FILTER): $(FILTER_SRC:%.c=$(OBJ)/%.o)
 $(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/rrelay-cache: $(OBJ)/transport/cache_main.o $(LIB_TRANSPORT) $(LIB_COMMON)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lspf2 $(MILTER_LIBS) $(MILTER_LDLIBS)
 
@@ -118,6 +122,11 @@ $(BUILD)/tests/check_filter_%: $(OBJ)/tests/unit/check_filter_%.o $(LIB_FILTER) 
 $(BUILD)/tests/check_%: $(OBJ)/tests/unit/check_%.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# cache_take speaks rrelay-cache's protocol with the transport's code.
+$(BUILD)/tools/cache_take: tests/tools/cache_take.c tests/tools/listen.h $(LIB_TRANSPORT) $(LIB_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itransport $(ALL_CFLAGS) -o $@ $< $(LIB_TRANSPORT) $(LIB_COMMON) $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c tests/tools/listen.h
 	@mkdir -p $(dir $@)
@@ -183,6 +192,9 @@ install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/rrelay $(DESTDIR)$(LIBEXEC)/rrelay
+	install -m 0755 $(BUILD)/rrelay-cache $(DESTDIR)$(SBINDIR)/rrelay-cache
+	install -d $(DESTDIR)$(PREFIX)/share/rrelay
+	install -m 0644 postfix-config/rrelay-cache.service $(DESTDIR)$(PREFIX)/share/rrelay/
 	if [ -f $(BUILD)/rrelay-milter ]; then \
 	    install -m 0755 $(BUILD)/rrelay-milter $(DESTDIR)$(SBINDIR)/rrelay-milter; fi
 	sed 's,^binary=.*,binary=$(LIBEXEC)/rrelay,' postfix-config/rrelay-setup \
@@ -198,7 +210,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter \
-	    $(DESTDIR)$(SBINDIR)/rrelay-setup
+	    $(DESTDIR)$(SBINDIR)/rrelay-setup $(DESTDIR)$(SBINDIR)/rrelay-cache \
+	    $(DESTDIR)$(PREFIX)/share/rrelay/rrelay-cache.service
 	for m in $(MAN5); do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
 	for m in $(MAN8); do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#man/}; done
 

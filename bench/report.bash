@@ -174,6 +174,7 @@ bn_targets_table() {
     echo "| workload 1: a/c >= 0.9 (rrelay vs the pipe(8) floor) | $w1ac$(floor_note_ac) | $(verdict "$(stripop "$w1ac")" ">=" 0.9) |"
     echo "| workload 1: a/b >= 0.75 (rrelay vs smtp(8)) | $w1ab | $(verdict "$(stripop "$w1ab")" ">=" 0.75) |"
     echo "| workload 4: (a) keeps >= 0.8 of its all-hosts-up rate (W4 a / W1 a) | $keep | $(verdict "$(stripop "$keep")" ">=" 0.8) |"
+    bn_cache_targets
     echo "| rrelay CPU <= 1 ms per 4 KB message (user+sys, direct runs) | ${cpu:--} ms$(floor_note_cpu) | $(verdict "${cpu:--}" "<=" 1) |"
     echo "| peak RSS <= 16 MiB at any message size (4 KB, 1 MB, 100 MB) | $(bn_calc "${rss_max:-0} / 1024" '%.1f') MiB | $(verdict "${rss_max:--}" "<=" 16384) |"
     if [[ $(milter_status) == ok ]]; then
@@ -189,6 +190,35 @@ bn_targets_table() {
         echo "| milter: throughput >= 0.85 of the run without it | not measured: $(milter_status) | not measured |"
         echo "| milter: p99 added latency <= 5 ms (warm DNS cache) | not measured | not measured |"
     fi
+}
+
+# up_msg W CFG: median CPU ms per message of the upstream smtp-sinks, or "-"
+up_msg() {
+    local all pf
+    all=$(cpu_msg "$1" "$2")
+    pf=$(cpu_msg_pf "$1" "$2")
+    [[ $all != - && $pf != - && -n $all && -n $pf ]] || {
+        echo "-"
+        return 0
+    }
+    bn_calc "$all - $pf" '%.3f'
+}
+
+# bn_cache_targets: the rows of issue 13's targets for (a2), rrelay with rrelay-cache
+bn_cache_targets() {
+    local a2c a2b upr w slower=""
+    a2c=$(ratio_cell 1 a2 c)
+    a2b=$(ratio_cell 1 a2 b)
+    upr=$(ratio "$(up_msg 1 a2)" "$(up_msg 1 b)")
+    for w in 1 2 3 4; do
+        [[ $(ratio_cell "$w" a2 a) == - ]] && continue
+        verdict "$(stripop "$(ratio_cell "$w" a2 a)")" ">=" 1 | grep -q met ||
+            slower+="${slower:+, }$w ($(ratio_cell "$w" a2 a))"
+    done
+    echo "| workload 1 with the cache: a2/c >= 0.8 | $a2c | $(verdict "$(stripop "$a2c")" ">=" 0.8) |"
+    echo "| workload 1 with the cache: a2/b >= 0.6 | $a2b | $(verdict "$(stripop "$a2b")" ">=" 0.6) |"
+    echo "| workload 1: upstream CPU per message with the cache within 1.3x of smtp(8)'s | $upr ($(up_msg 1 a2) ms against $(up_msg 1 b) ms) | $(verdict "$upr" "<=" 1.3) |"
+    echo "| no workload slower with the cache (a2/a >= 1) | ${slower:-none slower} | $(if [[ -z $slower ]]; then echo met; else echo "**missed**"; fi) |"
 }
 
 # floor_note_ac: " (0.9 leaves X ms ...; the upstream smtp-sinks alone use Y ms)", from the cgroups
@@ -225,8 +255,8 @@ milter_floor_note() {
 # bn_throughput_table: workloads x configurations
 bn_throughput_table() {
     local w desc
-    echo "| workload | (a) rrelay | (b) smtp(8) | (c) pipe floor | a/b | a/c |"
-    echo "|---|---|---|---|---|---|"
+    echo "| workload | (a) rrelay | (a2) rrelay with rrelay-cache | (b) smtp(8) | (c) pipe floor | a/b | a/c | a2/b | a2/c |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for w in 1 2 3 4; do
         case $w in
             1) desc="1: $(num "$W1_N") x 4 KB, 1 recipient" ;;
@@ -235,9 +265,9 @@ bn_throughput_table() {
             4) desc="4: $(num "$W4_N") x 4 KB, first of the 3 hosts silent" ;;
         esac
         if [[ $w == 4 ]]; then
-            echo "| $desc | $(thr_cell 4 a) | $(thr_cell 4 b) | not run | $(ratio_cell 4 a b) | - |"
+            echo "| $desc | $(thr_cell 4 a) | $(thr_cell 4 a2) | $(thr_cell 4 b) | not run | $(ratio_cell 4 a b) | - | $(ratio_cell 4 a2 b) | - |"
         else
-            echo "| $desc | $(thr_cell "$w" a) | $(thr_cell "$w" b) | $(thr_cell "$w" c) | $(ratio_cell "$w" a b) | $(ratio_cell "$w" a c) |"
+            echo "| $desc | $(thr_cell "$w" a) | $(thr_cell "$w" a2) | $(thr_cell "$w" b) | $(thr_cell "$w" c) | $(ratio_cell "$w" a b) | $(ratio_cell "$w" a c) | $(ratio_cell "$w" a2 b) | $(ratio_cell "$w" a2 c) |"
         fi
     done
 }
@@ -245,10 +275,15 @@ bn_throughput_table() {
 # bn_cpu_table: CPU per message, from the cgroups
 bn_cpu_table() {
     local w
-    echo "| workload | (a) rrelay | (b) smtp(8) | (c) pipe floor |"
-    echo "|---|---|---|---|"
+    local cfg row
+    echo "| workload | (a) rrelay | (a2) rrelay with rrelay-cache | (b) smtp(8) | (c) pipe floor | upstreams only: a / a2 / b |"
+    echo "|---|---|---|---|---|---|"
     for w in 1 2 3 4; do
-        echo "| $w | $(bn_sig "$(cpu_msg "$w" a)") ($(bn_sig "$(cpu_msg_pf "$w" a)")) | $(bn_sig "$(cpu_msg "$w" b)") ($(bn_sig "$(cpu_msg_pf "$w" b)")) | $(bn_sig "$(cpu_msg "$w" c)") ($(bn_sig "$(cpu_msg_pf "$w" c)")) |"
+        row="| $w |"
+        for cfg in a a2 b c; do
+            row+=" $(bn_sig "$(cpu_msg "$w" "$cfg")") ($(bn_sig "$(cpu_msg_pf "$w" "$cfg")")) |"
+        done
+        echo "$row $(up_msg "$w" a) / $(up_msg "$w" a2) / $(up_msg "$w" b) |"
     done
 }
 
@@ -265,7 +300,7 @@ bn_runs_table() {
             oth = sprintf("%.0f%%", 100 * o / 1e9 / $6 / n)
         }
         if (cg && d > 0) { pf = sprintf("%.2f", $11 / d / 1e6); up = sprintf("%.2f", $12 / d / 1e6) }
-        cfg = ($3 == "a") ? "a rrelay" : ($3 == "b") ? "b smtp(8)" : "c floor"
+        cfg = ($3 == "a") ? "a rrelay" : ($3 == "a2") ? "a2 rrelay+cache" : ($3 == "b") ? "b smtp(8)" : "c floor"
         printf "| %d | %s | %s | %.1f | %.2f | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
             NR, $2, cfg, $5, $6, $7, $8, $9, pf, up, busy, oth,
             (($2 == 4) ? $14 : "-"), (($2 == 4) ? $15 : "-"), (($2 == 4) ? $16 : "-") }'

@@ -11,6 +11,7 @@
  *	void	log_info(fmt, ...)
  *	void	log_warn(fmt, ...)
  *	void	log_error(fmt, ...)
+ *	void	log_debug(fmt, ...)
  *
  *	void	log_hold(hold)
  *	void	log_release()
@@ -24,6 +25,8 @@
  *	Each line is formatted into one buffer and written with one
  *	write(2), so concurrent processes and threads do not interleave
  *	within a line. Control characters in the text become '?'.
+ *	log_debug() lines go to syslog at priority debug, and carry
+ *	"debug: " in files and on stderr, so they can be filtered out.
  *
  *	log_hold() makes the stderr target keep its lines in memory until
  *	log_release(). A pipe(8) transport needs this: Postfix reads the
@@ -163,7 +166,8 @@ void    log_vprint(int severity, const char *fmt, va_list ap)
     vsnprintf(text, sizeof(text), fmt, ap);
     log_sanitize(text);
     label = severity == LOG_WARNING ? "warning: " :
-	severity == LOG_ERR ? "error: " : "";
+	severity == LOG_ERR ? "error: " :
+	severity == LOG_DEBUG ? "debug: " : "";
     if (log_target == TARGET_SYSLOG) {
 	syslog(severity, "%s%s", label, text);
 	errno = saved_errno;
@@ -199,6 +203,17 @@ void    log_info(const char *fmt, ...)
 
     va_start(ap, fmt);
     log_vprint(LOG_INFO, fmt, ap);
+    va_end(ap);
+}
+
+/* log_debug - log a detail that only matters when looking for trouble */
+
+void    log_debug(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vprint(LOG_DEBUG, fmt, ap);
     va_end(ap);
 }
 

@@ -14,6 +14,8 @@ extern void log_hold(int hold);
 extern void log_release(void);
 extern void log_info(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+extern void log_debug(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 extern void log_warn(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 extern void log_error(const char *fmt, ...)

@@ -46,6 +46,9 @@
     X(SSL_get1_peer_certificate) X(SSL_get_current_cipher) \
     X(SSL_get_error) X(SSL_get_verify_result) X(SSL_get_version) \
     X(SSL_new) X(SSL_read) X(SSL_set_fd) X(SSL_shutdown) X(SSL_write) \
+    X(SSL_SESSION_free) X(SSL_SESSION_get_time) X(SSL_SESSION_get_timeout) \
+    X(SSL_SESSION_is_resumable) X(SSL_get1_session) X(SSL_session_reused) \
+    X(SSL_set_session) X(d2i_SSL_SESSION) X(i2d_SSL_SESSION) \
     X(TLS_client_method) X(X509_VERIFY_PARAM_add1_host) \
     X(X509_VERIFY_PARAM_set1_host) X(X509_VERIFY_PARAM_set1_ip_asc) \
     X(X509_VERIFY_PARAM_set_hostflags) X(X509_free) \
@@ -92,6 +95,15 @@ extern int ossl_loaded(void);
 #define SSL_set_fd			(*ossl_api.SSL_set_fd)
 #define SSL_shutdown			(*ossl_api.SSL_shutdown)
 #define SSL_write			(*ossl_api.SSL_write)
+#define SSL_SESSION_free		(*ossl_api.SSL_SESSION_free)
+#define SSL_SESSION_get_time		(*ossl_api.SSL_SESSION_get_time)
+#define SSL_SESSION_get_timeout		(*ossl_api.SSL_SESSION_get_timeout)
+#define SSL_SESSION_is_resumable	(*ossl_api.SSL_SESSION_is_resumable)
+#define SSL_get1_session		(*ossl_api.SSL_get1_session)
+#define SSL_session_reused		(*ossl_api.SSL_session_reused)
+#define SSL_set_session			(*ossl_api.SSL_set_session)
+#define d2i_SSL_SESSION			(*ossl_api.d2i_SSL_SESSION)
+#define i2d_SSL_SESSION			(*ossl_api.i2d_SSL_SESSION)
 #define TLS_client_method		(*ossl_api.TLS_client_method)
 #define X509_VERIFY_PARAM_add1_host	(*ossl_api.X509_VERIFY_PARAM_add1_host)
 #define X509_VERIFY_PARAM_set1_host	(*ossl_api.X509_VERIFY_PARAM_set1_host)

@@ -31,9 +31,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "cache_proto.h"
 #include "rrconfig.h"
 #include "tls.h"
 
@@ -63,6 +65,18 @@ static int check_log(const char *value, char *why, size_t whylen)
     return (-1);
 }
 
+/* check_socket - an absolute path that fits a unix socket address */
+
+static int check_socket(const char *value, char *why, size_t whylen)
+{
+    if (check_absolute(value, why, whylen) < 0)
+	return (-1);
+    if (strlen(value) < sizeof(((struct sockaddr_un *) 0)->sun_path))
+	return (0);
+    snprintf(why, whylen, "\"%.64s...\" is too long for a unix socket", value);
+    return (-1);
+}
+
 static const struct cf_entry rr_settings[] = {
     {"state_directory", CF_STR, "/var/lib/rrelay", 0, 0, 0, OFF(state_directory), check_absolute},
     {"connect_timeout", CF_TIME, "10s", 1, 3600, 0, OFF(connect_timeout), 0},
@@ -85,6 +99,10 @@ static const struct cf_entry rr_settings[] = {
     {"tls_policy_file", CF_STR, "", 0, 0, 0, OFF(tls_policy_file), 0},
     {"auth_file", CF_STR, "", 0, 0, 0, OFF(auth_file), 0},
     {"auth_mechanisms", CF_STR, "plain, login", 0, 0, 0, OFF(auth_mechanisms), 0},
+    {"cache_socket", CF_STR, "/run/rrelay/cache.sock", 0, 0, 0, OFF(cache_socket), check_socket},
+    {"connection_cache_time_limit", CF_TIME, "2s", 1, 300, 0, OFF(cache_time_limit), 0},
+    {"connection_reuse_count_limit", CF_INT, "100", 1, CACHE_USE_MAX, 0, OFF(cache_reuse_limit), 0},
+    {"connection_cache_per_host", CF_INT, "20", 1, 1000, 0, OFF(cache_per_host), 0},
     {0},
 };
 

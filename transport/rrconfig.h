@@ -30,6 +30,10 @@ struct rrconfig {
     char   *tls_policy_file;
     char   *auth_file;
     char   *auth_mechanisms;
+    char   *cache_socket;			/* rrelay-cache's socket */
+    long    cache_time_limit;		/* seconds a connection stays idle */
+    long    cache_reuse_limit;		/* deliveries on one connection */
+    long    cache_per_host;		/* idle connections per host */
     struct tls_policy *tls_policy;	/* loaded from tls_policy_file */
     struct auth_table *auth;		/* loaded from auth_file */
 };

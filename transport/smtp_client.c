@@ -51,6 +51,19 @@
  *					have the message, another host would
  *					duplicate it
  *
+ *	With rrelay-cache (cache_client.c): before connecting, a session
+ *	that would be plaintext without AUTH takes the cache's idle
+ *	connection for exactly this destination, TLS level and HELO name,
+ *	if there is one, and starts at MAIL FROM with the EHLO keywords
+ *	that came with it. If that connection fails before MAIL FROM is
+ *	accepted (lost, 421, timeout), it is closed and a fresh one made,
+ *	logged at debug level only: the host is not blamed. After a 250
+ *	to the final dot with nothing left to read or send, the
+ *	connection goes to the cache instead of QUIT. Recipient lines
+ *	then show conn_use=N when N > 1, as smtp(8)'s do. A TLS session
+ *	the policy accepted is kept in the cache too (tls_resume.c), and
+ *	the next handshake with the same server and policy resumes it.
+ *
  *	res->host is SMTP_HOST_DOWN when the host itself is in trouble:
  *	no address, connect failure or timeout, a greeting or EHLO/HELO
  *	that is not 2xx, 421 at any stage, a lost connection, a timeout
@@ -68,12 +81,14 @@
 
 #include "log.h"
 #include "address.h"
+#include "cache_client.h"
 #include "netio.h"
 #include "resolve.h"
 #include "smtp_auth.h"
 #include "smtp_client.h"
 #include "smtp_reply.h"
 #include "tls.h"
+#include "tls_resume.h"
 #include "tlspolicy.h"
 #include "wire.h"
 
@@ -133,6 +148,8 @@ struct session {
     const struct auth_entry *cred;	/* credentials, or null */
     int     no_tls;			/* the plaintext retry of "may" */
     char    ext[EXT_MAX][REPLY_EXT_LEN];
+    int     ext_count;			/* lines in ext */
+    struct cache_use cache;		/* the connection and rrelay-cache */
     char    cmd[CMD_BUF];
     size_t  cmdlen;
     char    helo[256];			/* helo_name, or our address literal */
@@ -228,8 +245,12 @@ static double delay(const struct session *s)
 static void log_rcpt(struct session *s, const struct rcpt *r,
 		             const char *status, const char *text)
 {
-    log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s%s%s%s%s, "
-	     "status=%s (%s)", s->req->queue_id, r->addr, s->res->relay,
+    char    use[32] = "";
+
+    if (s->cache.use > 1)			/* as smtp(8): only when reused */
+	snprintf(use, sizeof(use), ", conn_use=%u", s->cache.use);
+    log_info("%s: to=<%s>, relay=%s%s, delay=%.2f, dsn=%s%s%s%s%s, "
+	     "status=%s (%s)", s->req->queue_id, r->addr, s->res->relay, use,
 	     delay(s), r->dsn, s->res->tls[0] ? ", tls=" : "", s->res->tls,
 	     s->res->auth_user[0] ? ", auth=" : "", s->res->auth_user,
 	     status, text);
@@ -403,6 +424,7 @@ static void start_tls(struct session *s)
     SSL    *ssl;
     long long deadline = state_deadline(s);
     struct tls_info info;
+    struct tls_peer peer = {s->res->relay, s->level, s->name, names};
     int     status;
 
     if ((ssl = tls_prepare(s->conf, s->name, names, why, sizeof(why))) == 0) {
@@ -412,6 +434,8 @@ static void start_tls(struct session *s)
 	s->state = S_DONE;
 	return;
     }
+    (void) tls_resume_offer(s->conf, &peer, ssl, s->req->deadline_ms,
+			    s->cache.tls_key, sizeof(s->cache.tls_key));
     if ((status = netio_tls_start(&s->io, ssl, deadline, why, sizeof(why)))
 	== NETIO_GIVEUP) {
 	slow_left(s);
@@ -425,6 +449,9 @@ static void start_tls(struct session *s)
     }
     tls_describe(s->io.ssl, &info);
     tls_summary(&info, s->res->tls, sizeof(s->res->tls));
+    if (tls_resumed(s->io.ssl))
+	strncat(s->res->tls, " resumed", sizeof(s->res->tls)
+		- strlen(s->res->tls) - 1);
     s->res->tls_active = 1;
     s->res->tls_verified = info.verified;
     if (s->level >= TLS_VERIFY && !info.verified) {
@@ -611,12 +638,29 @@ static const char *hello_name(struct session *s)
     return (s->helo);
 }
 
+/* learn_features - what the EHLO keywords offer */
+
+static void learn_features(struct session *s, const struct smtp_reply *reply)
+{
+    const char *size;
+
+    memset(&s->feat, 0, sizeof(s->feat));
+    s->feat.starttls = has_ext(reply, "STARTTLS", 0);
+    if (has_ext(reply, "AUTH", &size) || has_ext(reply, "AUTH=", &size))
+	snprintf(s->feat.auth, sizeof(s->feat.auth), "%s", size);
+    s->feat.pipelining = has_ext(reply, "PIPELINING", 0);
+    s->feat.eightbitmime = has_ext(reply, "8BITMIME", 0);
+    s->feat.smtputf8 = has_ext(reply, "SMTPUTF8", 0);
+    if ((s->feat.size = has_ext(reply, "SIZE", &size)) != 0)
+	s->feat.size_limit = reply_size_limit(size);
+    s->ext_count = reply->ext_count;
+}
+
 /* step_ehlo - EHLO, and learn what the server offers */
 
 static void step_ehlo(struct session *s)
 {
     struct smtp_reply reply;
-    const char *size;
 
     if (command(s, "EHLO %s\r\n", hello_name(s), &reply) < 0)
 	return;
@@ -628,15 +672,7 @@ static void step_ehlo(struct session *s)
 	host_down(s, "host %s refused EHLO: %s", reply.text);
 	return;
     }
-    memset(&s->feat, 0, sizeof(s->feat));
-    s->feat.starttls = has_ext(&reply, "STARTTLS", 0);
-    if (has_ext(&reply, "AUTH", &size) || has_ext(&reply, "AUTH=", &size))
-	snprintf(s->feat.auth, sizeof(s->feat.auth), "%s", size);
-    s->feat.pipelining = has_ext(&reply, "PIPELINING", 0);
-    s->feat.eightbitmime = has_ext(&reply, "8BITMIME", 0);
-    s->feat.smtputf8 = has_ext(&reply, "SMTPUTF8", 0);
-    if ((s->feat.size = has_ext(&reply, "SIZE", &size)) != 0)
-	s->feat.size_limit = reply_size_limit(size);
+    learn_features(s, &reply);
     s->res->reached = 1;
     after_hello(s);
 }
@@ -738,8 +774,12 @@ static void step_mail(struct session *s)
 	if (queue_cmd(s, "DATA\r\n%s%s", "", "") < 0)
 	    return;
     }
-    if (flush(s) < 0 || get_reply(s, &reply) < 0)
+    if (flush(s) < 0 || get_reply(s, &reply) < 0
+	|| (reply.code == 421 && s->cache.reused)) {
+	if ((s->cache.stale = s->cache.reused) != 0)
+	    s->state = S_DONE;			/* smtp_deliver() connects */
 	return;
+    }
     if (reply.code / 100 == 2) {
 	s->state = S_RCPT;
 	return;
@@ -916,6 +956,62 @@ static void step_dot(struct session *s)
     s->state = S_QUIT;
 }
 
+/* reuse - rrelay-cache's idle connection to this destination, if any */
+
+static int reuse(struct session *s, const struct dest *dest)
+{
+    struct cache_conn conn;
+    struct smtp_reply reply;
+    char   *bracket;
+
+    s->cache.use = 1;
+    if (s->wrapper || s->cred || s->level > TLS_MAY
+	|| cache_key(s->cache.key, sizeof(s->cache.key), dest->text,
+		     s->level, s->conf->helo_name) < 0) {
+	s->cache.key[0] = 0;			/* never cached */
+	return (0);
+    }
+    if (cache_get(s->conf, s->cache.key, s->req->deadline_ms, &conn) == 0)
+	return (0);
+    s->io.fd = conn.fd;
+    s->cache.reused = 1;
+    s->cache.use = conn.use + 1;
+    snprintf(s->res->relay, sizeof(s->res->relay), "%s", conn.relay);
+    snprintf(s->res->addr, sizeof(s->res->addr), "%s", conn.addr);
+    snprintf(s->name_buf, sizeof(s->name_buf), "%s", conn.relay);
+    if ((bracket = strchr(s->name_buf, '[')) != 0)
+	*bracket = 0;
+    s->name = s->name_buf;
+    reply_init(&reply);
+    reply.ext = s->ext;
+    reply.ext_count = cache_ext_split(conn.ext, s->ext, EXT_MAX);
+    learn_features(s, &reply);
+    s->res->reached = 1;
+    after_hello(s);
+    return (1);
+}
+
+/* stash - give a delivered, idle plaintext connection to rrelay-cache */
+
+static int stash(struct session *s)
+{
+    struct cache_conn conn;
+
+    if (!s->res->delivered || !s->cache.key[0] || s->io.ssl || s->cmdlen
+	|| netio_pending(&s->io) || (s->level != TLS_NONE && s->feat.starttls)
+	|| cache_ext_join(s->ext, s->ext_count, conn.ext,
+			  sizeof(conn.ext)) < 0)
+	return (0);
+    conn.fd = s->io.fd;
+    conn.use = s->cache.use;
+    snprintf(conn.relay, sizeof(conn.relay), "%s", s->res->relay);
+    snprintf(conn.addr, sizeof(conn.addr), "%s", s->res->addr);
+    if (cache_put(s->conf, s->cache.key, &conn) < 0)
+	return (0);
+    s->io.fd = -1;				/* the cache has it now */
+    return (1);
+}
+
 /* step_quit - say goodbye; as Postfix's smtp(8), don't wait for the answer */
 
 static void step_quit(struct session *s)
@@ -924,7 +1020,11 @@ static void step_quit(struct session *s)
 
     if (deadline > s->req->deadline_ms)
 	deadline = s->req->deadline_ms;
-    (void) netio_write(&s->io, "QUIT\r\n", 6, deadline);
+    if (s->io.ssl && s->res->reached && s->res->host == SMTP_HOST_OK
+	&& (s->level < TLS_VERIFY || s->res->tls_verified))
+	tls_resume_keep(s->conf, s->cache.tls_key, s->io.ssl);
+    if (!stash(s))
+	(void) netio_write(&s->io, "QUIT\r\n", 6, deadline);
     s->state = S_DONE;
 }
 
@@ -974,6 +1074,22 @@ static void run(struct session *s)
     }
 }
 
+/* afresh - a reused connection failed before MAIL: a new one, no blame */
+
+static void afresh(struct session *s, const struct dest *dest)
+{
+    log_debug("%s: reused connection to %s failed before MAIL FROM was "
+	      "accepted (%s); connecting afresh", s->req->queue_id,
+	      s->res->relay, s->res->error[0] ? s->res->error : "421");
+    netio_close(&s->io);
+    memset(s->res, 0, sizeof(*s->res));
+    s->cache.reused = s->cache.stale = 0;
+    s->cache.use = 1;
+    s->state = S_CONNECT;
+    do_connect(s, dest);
+    run(s);
+}
+
 /* smtp_deliver - one session with one destination */
 
 void    smtp_deliver(const struct dest *dest, struct smtp_request *req,
@@ -1006,8 +1122,11 @@ void    smtp_deliver(const struct dest *dest, struct smtp_request *req,
     s.match = policy && policy->match[0] ? policy->match : 0;
     s.cred = authfile_find(req->conf->auth, dest->text);
     s.state = S_CONNECT;
-    do_connect(&s, dest);
+    if (!reuse(&s, dest))
+	do_connect(&s, dest);
     run(&s);
+    if (s.cache.stale && !res->deadline)
+	afresh(&s, dest);
     if (res->tls_retry && !res->deadline) {
 	log_info("%s: %s; trying %s again without TLS, as security level "
 		 "\"may\" allows", req->queue_id, res->error, res->relay);

@@ -18,6 +18,9 @@
 # dot was lost, the one duplicate RFC 5321 section 4.1.5 accepts), lost
 # or duplicated. It prints the table and fails on any message lost or
 # duplicated, and on any count that differs from the expected one.
+#
+# The matrix runs twice: as rrelay runs alone, and with rrelay-cache
+# reusing connections (issue 13), where every count must be the same.
 
 bats_require_minimum_version 1.5.0
 load ../integration/lib
@@ -117,13 +120,40 @@ all_settled() {
     done <"$RR_T/rcpts"
 }
 
+# cache_start: rrelay-cache as user rrelay; its socket in $RR_T/cache/cache.sock
+cache_start() {
+    mkdir -m 700 "$RR_T/cache"
+    : >"$RR_T/cache.log"
+    chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log"
+    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+        "$RR_BUILD/rrelay-cache" -f -o "cache_socket=$RR_T/cache/cache.sock" \
+        -o "log=$RR_T/cache.log" </dev/null >>"$RR_T/cache.out" 2>&1 &
+    rr_track_pid "$!"
+    rr_wait 10 test -S "$RR_T/cache/cache.sock"
+}
+
 @test "fault matrix: every message delivered once, deferred or bounced; never lost" {
+    matrix
+}
+
+@test "fault matrix with rrelay-cache: the same counts, connections reused" {
+    [[ -x $RR_BUILD/rrelay-cache ]] || {
+        rr_err "rrelay-cache not built"
+        return 1
+    }
+    cache_start
+    matrix "cache_socket=$RR_T/cache/cache.sock"
+    rr_ge "deliveries on a reused connection" 1 "$(rr_log_count 'conn_use=[0-9]+, .*status=sent')"
+}
+
+# matrix [RRELAY-OPTION...]: the whole matrix through one Postfix
+matrix() {
     local i fault one three size name ports r out n
     rr_sink_start good1
     rr_sink_start good2
     rr_sink_start dsn
     rr_postfix_init "[$RR_HOST]:1" connect_timeout=2s command_timeout=5s \
-        data_timeout=5s greeting_grace=1s
+        data_timeout=5s greeting_grace=1s "$@"
     rr_postconf message_size_limit=20000000
     rr_transport_add sender.test "smtp:[$RR_HOST]:$(rr_sink_port dsn)"
     : >"$RR_T/rcpts"

@@ -108,7 +108,7 @@ machine_state() {
     # Commented: every line is a comment or empty.
     run ! grep -Ev '^(#|$)' /etc/rrelay/rrelay.conf /etc/rrelay/rrelay-milter.conf
     [ "$(stat -c '%U:%G %a' /var/lib/rrelay)" = "rrelay:rrelay 750" ]
-    [ "$(dpkg -L rrelay | grep -c '^/usr/share/man/man[58]/rrelay.*\.[58]\.gz$')" -eq 5 ]
+    [ "$(dpkg -L rrelay | grep -c '^/usr/share/man/man[58]/rrelay.*\.[58]\.gz$')" -eq 6 ]
     grep -qx 'ExecStart=/usr/sbin/rrelay-milter -f -c /etc/rrelay/rrelay-milter.conf' \
         /lib/systemd/system/rrelay-milter.service
     # Neither enabled nor started.

@@ -42,13 +42,13 @@ fingerprint() {
     [[ $output == *"postconf -c $etc -M rrelay/unix="* ]]
     [ -z "$(postconf -c "$etc" -M rrelay/unix 2>/dev/null)" ]
 
-    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" \
+    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$RR_T/rrelay.conf" \
         -o "log=$RR_T/rrelay.log" "$list"
     [ "$(postconf -c "$etc" -h relayhost)" = "$list" ]
     [ "$(postconf -c "$etc" -h default_transport)" = rrelay ]
     [ "$(postconf -c "$etc" -h relay_transport)" = rrelay ]
     run -0 postconf -c "$etc" -M rrelay/unix
-    [[ $output == *"pipe flags=q null_sender= user=rrelay argv=$RRELAY -o state_directory=$RR_T/state -o log=$RR_T/rrelay.log -q \${queue_id} -f \${sender} -n \${nexthop} -- \${recipient}"* ]]
+    [[ $output == *"pipe flags=q null_sender= user=rrelay argv=$RRELAY -o state_directory=$RR_T/state -c $RR_T/rrelay.conf -o log=$RR_T/rrelay.log -q \${queue_id} -f \${sender} -n \${nexthop} -- \${recipient}"* ]]
     [ "$(stat -c %U "$RR_T/state")" = rrelay ]
 
     rr_postfix_start
@@ -56,6 +56,27 @@ fingerprint() {
     rr_wait_maillog 4 'relay=rrelay, .*status=sent'
     rr_eq "sink s1" 2 "$(rr_sink_count s1)"
     rr_eq "sink s2" 2 "$(rr_sink_count s2)"
+}
+
+@test "rrelay-setup writes helo_name from myhostname unless set; --cache installs the cache's unit" {
+    rr_postfix_init "[127.0.0.1]:1"
+    etc=$(rr_pf_etc)
+    conf=$RR_T/etc-rrelay/rrelay.conf
+    run -0 "$SETUP" -n --cache -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$conf" '[127.0.0.1]:25'
+    [[ $output == *"helo_name = mta.rrelay.test"* ]]
+    [[ $output == *"ExecStart=/usr/"*"/rrelay-cache,' '"*"/rrelay-cache.service' >/etc/systemd/system/rrelay-cache.service"* ]]
+    [[ $output == *"systemctl enable --now rrelay-cache"* ]]
+    [[ ! -e $conf ]]
+    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$conf" '[127.0.0.1]:25'
+    rr_eq "helo_name lines" 1 "$(grep -c '^helo_name = mta\.rrelay\.test$' "$conf")"
+    # Set already (here, by the first run): left alone.
+    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$conf" '[127.0.0.1]:25'
+    rr_eq "helo_name lines after a second run" 1 "$(grep -c '^helo_name' "$conf")"
+    printf 'helo_name = mine.example\n' >"$conf"
+    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$conf" '[127.0.0.1]:25'
+    rr_eq "helo_name kept" "helo_name = mine.example" "$(cat "$conf")"
+    # rrelay reads what was written.
+    run -0 "$RRELAY" status -c "$conf" -o "state_directory=$RR_T/state"
 }
 
 @test "rrelay-setup refuses bad input" {
@@ -82,10 +103,12 @@ fingerprint() {
     cp -p "$etc/master.cf" "$RR_T/master.cf.orig"
     mode=$(stat -c '%a %U' "$RR_T/state")
 
-    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" '[127.0.0.1]:2525'
+    printf 'log = syslog\n' >"$RR_T/rrelay.conf"
+    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$RR_T/rrelay.conf" '[127.0.0.1]:2525'
     [ -f "$etc/rrelay-setup.backup" ]
+    grep -q '^helo_name = mta\.rrelay\.test$' "$RR_T/rrelay.conf"
     # A second run keeps the first backup: --undo goes back to before both.
-    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" '[127.0.0.1]:2526'
+    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$RR_T/rrelay.conf" '[127.0.0.1]:2526'
     [ "$(postconf -c "$etc" -h relayhost)" = "[127.0.0.1]:2526" ]
     [ "$(postconf -c "$etc" -h relay_transport)" = rrelay ]
     [ -n "$(postconf -c "$etc" -M rrelay/unix)" ]
@@ -104,6 +127,7 @@ fingerprint() {
     [ -z "$(postconf -c "$etc" -n relay_transport)" ]
     [ "$(stat -c '%a %U' "$RR_T/state")" = "$mode" ]
     [ ! -e "$etc/rrelay-setup.backup" ]
+    rr_eq "rrelay.conf after --undo" "log = syslog" "$(cat "$RR_T/rrelay.conf")"
 
     before=$(fingerprint "$etc/main.cf" "$etc/master.cf" "$RR_T/state")
     run -0 "$SETUP" -c "$etc" --undo
@@ -119,7 +143,7 @@ fingerprint() {
     etc=$(rr_pf_etc)
     cp -p "$etc/main.cf" "$RR_T/main.cf.orig"
     services=$(postconf -c "$etc" -M)
-    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -u "$TEST_USER" -s "$RR_T/new" '[127.0.0.1]:2525'
+    run -0 "$SETUP" -c "$etc" -b "$RRELAY" -u "$TEST_USER" -s "$RR_T/new" -r "$RR_T/rrelay.conf" '[127.0.0.1]:2525'
     getent passwd "$TEST_USER"
     [ "$(stat -c '%a %U' "$RR_T/new")" = "750 $TEST_USER" ]
     [[ $(postconf -c "$etc" -M rrelay/unix) == *"user=$TEST_USER argv=$RRELAY -o state_directory=$RR_T/new "* ]]

@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# transport_cache.bats - rrelay-cache: connection reuse, its limits, and every way it can fail
+
+bats_require_minimum_version 1.5.0
+load lib
+
+setup() {
+    rr_setup
+    rr_require_rrelay
+    CACHE=$RR_BUILD/rrelay-cache
+    [[ -x $CACHE ]] || {
+        rr_err "rrelay-cache not found at $CACHE (run make)"
+        return 1
+    }
+    # The socket's directory: the rrelay user's alone, as the cache demands.
+    SOCK=$RR_T/cache/cache.sock
+    mkdir -m 700 "$RR_T/cache"
+    : >"$RR_T/cache.log"
+    chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log"
+}
+
+teardown() {
+    rr_teardown
+}
+
+SENT='relay=rrelay, .*status=sent'
+
+# cache_start [NAME=VALUE...]: run rrelay-cache as user rrelay in the foreground
+cache_start() {
+    local opts=() o
+    for o in "$@"; do
+        opts+=(-o "$o")
+    done
+    # Not through rr_as_rrelay: $! must be the cache itself, not a subshell.
+    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+        "$CACHE" -f -o "cache_socket=$SOCK" -o "log=$RR_T/cache.log" \
+        "${opts[@]}" </dev/null >>"$RR_T/cache.out" 2>&1 &
+    echo $! >"$RR_T/cache.pid"
+    rr_track_pid "$!"
+    rr_wait 10 test -S "$SOCK"
+}
+
+# cache_signal SIG: send SIG to the cache
+cache_signal() {
+    kill "-$1" "$(cat "$RR_T/cache.pid")"
+}
+
+# cache_stop: SIGTERM; it must exit 0 (under SANITIZE=1: with no leak or error report)
+cache_stop() {
+    local rc=0
+    cache_signal TERM
+    wait "$(cat "$RR_T/cache.pid")" || rc=$?
+    rr_eq "rrelay-cache exit status (output: $(cat "$RR_T/cache.out"))" 0 "$rc"
+}
+
+# send_one QUEUE_ID PORT [NAME=VALUE...]: one message to [127.0.0.1]:PORT with rrelay run directly
+send_one() {
+    local qid=$1 port=$2 opts=() o
+    shift 2
+    for o in "$@"; do
+        opts+=(-o "$o")
+    done
+    printf 'Subject: %s\n\nbody of %s\n' "$qid" "$qid" |
+        rr_rrelay -o "cache_socket=$SOCK" -o helo_name=relay.rrelay.test "${opts[@]}" \
+            -q "$qid" -f sender@sender.test -n "[$RR_HOST]:$port" -- rcpt@example.org
+}
+
+# key PORT: the cache key of send_one's session with [127.0.0.1]:PORT
+key() {
+    echo "[$RR_HOST]:$1 tls=1 helo=relay.rrelay.test"
+}
+
+# take_as USER... -- KEY: run cache_take as a given setpriv identity
+take_as() {
+    local args=()
+    while [[ $1 != -- ]]; do
+        args+=("$1")
+        shift
+    done
+    shift
+    setpriv "${args[@]}" "$RR_TOOLS/cache_take" "$SOCK" "$1"
+}
+
+@test "with the cache, the sinks see far fewer sessions than messages, and round robin stays exact" {
+    rr_sink_start s1
+    rr_sink_start s2
+    rr_sink_start s3
+    cache_start connection_cache_time_limit=60s
+    rr_postfix_init "$(rr_relayhost "$(rr_sink_port s1)" "$(rr_sink_port s2)" "$(rr_sink_port s3)")" \
+        "cache_socket=$SOCK"
+    rr_postconf rrelay_destination_concurrency_limit=2
+    rr_postfix_start
+    rr_smtp_inject 30
+    rr_wait_maillog 30 "$SENT" 60
+    rr_wait_queue_empty 30
+    rr_eq "maillog deferred/bounced" 0 "$(rr_maillog_count 'status=(deferred|bounced)')"
+    rr_eq "sink s1" 10 "$(rr_sink_count s1)"
+    rr_eq "sink s2" 10 "$(rr_sink_count s2)"
+    rr_eq "sink s3" 10 "$(rr_sink_count s3)"
+    rr_ge "deliveries on a reused connection" 15 "$(rr_log_count 'conn_use=[0-9]+, .*status=sent')"
+    # Sessions end (and smtp-sink counts them) when the cache lets go.
+    cache_stop
+    rr_eq "cache's own stop line" 1 "$(grep -c 'rrelay-cache\[[0-9]*\]: stopping: closing' "$RR_T/cache.log")"
+    [[ ! -e $SOCK ]] || { rr_err "socket left behind"; return 1; }
+    local s n=0
+    for s in s1 s2 s3; do
+        rr_wait_ge 10 1 rr_sink_sessions "$s"
+        n=$((n + $(rr_sink_sessions "$s")))
+    done
+    ((n <= 10)) || { rr_err "30 messages took $n sessions"; return 1; }
+}
+
+@test "an upstream that closes idle connections: fresh connection, no host down, nothing lost" {
+    rr_sink_start s1 -t 1 # smtp-sink ends a session idle for 1s
+    port=$(rr_sink_port s1)
+    cache_start connection_cache_time_limit=60s
+    run -0 send_one Q1 "$port"
+    rr_wait_eq 10 1 rr_sink_sessions s1 # the sink hung up on the cached connection
+    run -0 send_one Q2 "$port"
+    # The sink is gone and back on the same port: the cached socket is dead.
+    run -0 send_one Q3 "$port"
+    rr_sink_stop s1
+    rr_sink_start_on s1b "$port"
+    run -0 send_one Q4 "$port"
+    rr_eq "delivered to s1" 3 "$(rr_sink_count s1)"
+    rr_eq "delivered to s1b" 1 "$(rr_sink_count s1b)"
+    rr_eq "connections found dead" 2 "$(rr_log_count 'debug: Q[24]: reused connection to .* failed before MAIL FROM was accepted')"
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    rr_eq "deferred" 0 "$(rr_log_count 'status=deferred')"
+    rr_eq "rrelay status" up "$(rr_host_state "$port")"
+}
+
+@test "the cache killed with kill -9 mid-run: every message delivered exactly once" {
+    rr_sink_start s1
+    rr_sink_start s2
+    cache_start connection_cache_time_limit=60s
+    rr_postfix_init "$(rr_relayhost "$(rr_sink_port s1)" "$(rr_sink_port s2)")" "cache_socket=$SOCK"
+    rr_postfix_start
+    rr_smtp_inject 40
+    rr_wait_ge 30 5 rr_sink_total s1 s2
+    cache_signal KILL
+    rr_wait_maillog 40 "$SENT" 60
+    rr_wait_queue_empty 30
+    rr_eq "maillog deferred/bounced" 0 "$(rr_maillog_count 'status=(deferred|bounced)')"
+    rr_eq "delivered" 40 "$(rr_sink_total s1 s2)"
+    rr_eq "duplicate Message-IDs" "" "$(cat "$RR_T"/sinks/s*/dump/* | grep -i '^message-id:' | sort | uniq -d)"
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    # With the cache's socket left behind and nobody listening, rrelay works as before.
+    run -0 send_one Q1 "$(rr_sink_port s1)"
+}
+
+@test "another uid can't take a connection from the cache" {
+    rr_sink_start s1
+    port=$(rr_sink_port s1)
+    cache_start connection_cache_time_limit=60s
+    run -0 send_one Q1 "$port"
+    # nobody can't even reach the socket: the directory is closed to it.
+    run take_as --reuid=65534 --regid=65534 --clear-groups -- "$(key "$port")"
+    [[ $status -ne 0 && $output == *"Permission denied"* ]] || { rr_err "nobody reached the socket: $output"; return 1; }
+    # With the right to pass the directory, the cache still refuses uid 65534.
+    run -0 take_as --reuid=65534 --regid=65534 --clear-groups \
+        --inh-caps=+dac_override,+dac_read_search --ambient-caps=+dac_override,+dac_read_search \
+        -- "$(key "$port")"
+    rr_eq "uid 65534 asks" refused "$output"
+    rr_eq "cache log" 1 "$(grep -c 'warning: refused a client with uid 65534' "$RR_T/cache.log")"
+    # The connection is still there for the rrelay user.
+    run -0 take_as --reuid="$RR_USER" --regid="$RR_USER" --init-groups -- "$(key "$port")"
+    rr_eq "rrelay asks" "hit 127.0.0.1[127.0.0.1]:$port use=1" "$output"
+}
+
+@test "a connection is never reused past its count or time limit" {
+    rr_sink_start s1
+    port=$(rr_sink_port s1)
+    cache_start connection_cache_time_limit=60s connection_reuse_count_limit=3
+    for q in 1 2 3 4 5 6 7; do
+        run -0 send_one "Q$q" "$port"
+    done
+    rr_eq "conn_use=2" 2 "$(rr_log_count 'conn_use=2, .*status=sent')"
+    rr_eq "conn_use=3" 2 "$(rr_log_count 'conn_use=3, .*status=sent')"
+    rr_eq "conn_use above 3" 0 "$(rr_log_count 'conn_use=([4-9]|[1-9][0-9]+),')"
+    rr_wait_eq 10 2 rr_sink_sessions s1 # the two that reached 3 got QUIT
+    cache_stop
+    rr_wait_eq 10 3 rr_sink_sessions s1
+    rr_eq "delivered" 7 "$(rr_sink_count s1)"
+    # Time: idle past connection_cache_time_limit, the cache closes it.
+    : >"$RR_T/rrelay.log"
+    cache_start connection_cache_time_limit=1s
+    run -0 send_one Q8 "$port"
+    rr_wait_eq 10 4 rr_sink_sessions s1
+    run -0 send_one Q9 "$port"
+    rr_eq "reused after the time limit" 0 "$(rr_log_count 'conn_use=')"
+    rr_eq "delivered" 9 "$(rr_sink_count s1)"
+}
+
+@test "a cache that stops answering costs a delivery a second, nothing more" {
+    rr_sink_start s1
+    port=$(rr_sink_port s1)
+    cache_start connection_cache_time_limit=60s
+    run -0 send_one Q1 "$port"
+    cache_signal STOP
+    run -0 send_one Q2 "$port"
+    cache_signal CONT
+    rr_eq "warning" 1 "$(rr_log_count 'warning: rrelay-cache did not answer')"
+    rr_eq "delivered" 2 "$(rr_sink_count s1)"
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+}
+
+@test "rrelay-cache refuses to start on a socket directory others can enter, or a bad setting" {
+    chmod 755 "$RR_T/cache"
+    run -1 rr_as_rrelay "$CACHE" -f -o "cache_socket=$SOCK" -o log=stderr
+    [[ $output == *"must be a directory owned by uid"*"mode 0755"* ]] || { rr_err "$output"; return 1; }
+    chmod 700 "$RR_T/cache"
+    run -1 rr_as_rrelay "$CACHE" -f -o "cache_socket=$SOCK" -o log=stderr -o connection_reuse_count_limit=0
+    [[ $output == *"-o connection_reuse_count_limit=0"* ]] || { rr_err "$output"; return 1; }
+    [[ ! -e $SOCK ]]
+}

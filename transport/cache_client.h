@@ -1,0 +1,47 @@
+#ifndef RR_CACHE_CLIENT_H
+#define RR_CACHE_CLIENT_H
+
+/* cache_client.h - rrelay's side of rrelay-cache */
+
+#include <stddef.h>
+
+#include "cache_proto.h"
+#include "rrconfig.h"
+#include "smtp_reply.h"
+
+/* One idle connection, as the cache gives it or takes it. */
+struct cache_conn {
+    int     fd;
+    unsigned use;			/* deliveries it has carried */
+    char    relay[CACHE_RELAY_MAX];
+    char    addr[CACHE_ADDR_MAX];
+    char    ext[CACHE_EXT_MAX];		/* EHLO keywords, one per line */
+};
+
+/* What a session knows about its connection's life in the cache. */
+struct cache_use {
+    char    key[CACHE_KEY_MAX];		/* "": this session is never cached */
+    unsigned use;			/* deliveries on it, this one too */
+    int     reused;			/* it came from the cache */
+    int     stale;			/* reused, then failed before MAIL */
+    char    tls_key[CACHE_KEY_MAX];	/* its TLS session's, or "" */
+};
+
+extern int cache_key(char *buf, size_t len, const char *dest, int level,
+		             const char *helo);
+extern int cache_get(const struct rrconfig *conf, const char *key,
+		             long long deadline_ms, struct cache_conn *conn);
+extern int cache_put(const struct rrconfig *conf, const char *key,
+		             const struct cache_conn *conn);
+extern int cache_session_get(const struct rrconfig *conf, const char *key,
+			             long long deadline_ms, unsigned char *buf,
+			             size_t size, size_t *len);
+extern int cache_session_put(const struct rrconfig *conf, const char *key,
+			             const unsigned char *buf, size_t len,
+			             long lifetime);
+extern int cache_ext_join(char (*ext)[REPLY_EXT_LEN], int count, char *buf,
+			          size_t len);
+extern int cache_ext_split(const char *text, char (*ext)[REPLY_EXT_LEN],
+			           int max);
+
+#endif
