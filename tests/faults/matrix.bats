@@ -67,24 +67,6 @@ teardown() {
     rr_teardown
 }
 
-# fault_start NAME STAGE=ACTION: a fault_server on a free port
-fault_start() {
-    local name=$1 d bin port pid
-    d=$RR_T/faults/$name
-    mkdir -p "$d"
-    chmod 0777 "$d"
-    bin=$(rr_tool fault_server) || return 1
-    port=$(rr_free_port) || return 1
-    echo "$port" >"$d/port"
-    "$bin" "$port" "$d" "$2" </dev/null >"$d/out" 2>&1 3>&- 4>&- &
-    pid=$!
-    rr_track_pid "$pid"
-    rr_wait 10 test -e "$d/ready" || {
-        rr_err "fault_server $name did not start: $(cat "$d/out")"
-        return 1
-    }
-}
-
 # copies RCPT: how many upstreams hold a message for RCPT
 copies() {
     local n=0 f
@@ -160,8 +142,8 @@ matrix() {
     for i in "${!FAULTS[@]}"; do
         read -r fault one three size <<<"${FAULTS[$i]}"
         echo "${size:-0}" >"$RR_T/size.$i"
-        fault_start "f$i" "$fault"
-        ports="[$RR_HOST]:$(cat "$RR_T/faults/f$i/port")"
+        rr_fault_start "f$i" "$(rr_free_port)" "$fault"
+        ports="[$RR_HOST]:$(rr_fault_port "f$i")"
         rr_transport_add "one$i.test" "rrelay:$ports"
         rr_transport_add "three$i.test" "rrelay:$ports,[$RR_HOST]:$(rr_sink_port good1),[$RR_HOST]:$(rr_sink_port good2)"
     done

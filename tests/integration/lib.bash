@@ -400,6 +400,39 @@ rr_silent_count() {
 }
 
 # ---------------------------------------------------------------------------
+# scriptable fault upstreams (tests/tools/fault_server.c)
+
+# rr_fault_start NAME PORT STAGE=ACTION...: a fault_server on PORT; its files in $RR_T/faults/NAME
+rr_fault_start() {
+    local name=$1 port=$2 d bin
+    shift 2
+    d=$RR_T/faults/$name
+    mkdir -p "$d"
+    chmod 0777 "$d"
+    bin=$(rr_tool fault_server) || return 1
+    echo "$port" >"$d/port"
+    "$bin" "$port" "$d" "$@" </dev/null >"$d/out" 2>&1 3>&- 4>&- &
+    rr_track_pid "$!"
+    tail -n 1 "$RR_T/pids" >"$d/pid"
+    rr_wait 10 test -e "$d/ready" || {
+        rr_err "fault_server $name did not start: $(cat "$d/out")"
+        return 1
+    }
+}
+
+# rr_fault_port NAME: print the port of fault server NAME
+rr_fault_port() {
+    cat "$RR_T/faults/$1/port"
+}
+
+# rr_fault_stop NAME: stop fault server NAME (its children die with it)
+rr_fault_stop() {
+    local pid start
+    read -r pid start <"$RR_T/faults/$1/pid"
+    rr_kill_pid "$pid" "$start"
+}
+
+# ---------------------------------------------------------------------------
 # Throwaway Postfix instances
 
 # rr_pf_dir: print the directory of instance $RR_PF

@@ -20,26 +20,6 @@ teardown() {
     rr_teardown
 }
 
-# fault_start NAME PORT STAGE=ACTION: a fault_server on PORT
-fault_start() {
-    local name=$1 port=$2 d bin
-    d=$RR_T/faults/$name
-    mkdir -p "$d"
-    chmod 0777 "$d"
-    bin=$(rr_tool fault_server) || return 1
-    "$bin" "$port" "$d" "$3" </dev/null >"$d/out" 2>&1 3>&- 4>&- &
-    rr_track_pid "$!"
-    tail -n 1 "$RR_T/pids" >"$d/pid"
-    rr_wait 10 test -e "$d/ready"
-}
-
-# fault_stop NAME: stop fault server NAME (its children die with it)
-fault_stop() {
-    local pid start
-    read -r pid start <"$RR_T/faults/$1/pid"
-    rr_kill_pid "$pid" "$start"
-}
-
 # rrelay_pids: the rrelay processes of this test (their argv names $RR_T)
 rrelay_pids() {
     pgrep -f -- "^$RRELAY .*state_directory=$RR_T/state" || true
@@ -73,7 +53,7 @@ crash_at() {
     local fault=$1 size=$2 port
     shift 2
     port=$(rr_free_port)
-    fault_start stuck "$port" "$fault"
+    rr_fault_start stuck "$port" "$fault"
     rr_postfix_init "[$RR_HOST]:$port" command_timeout=60s data_timeout=60s
     rr_postconf message_size_limit=20000000
     rr_postfix_start
@@ -85,7 +65,7 @@ crash_at() {
     rr_wait_maillog 1 'to=<rcpt@example\.org>, relay=rrelay, .*status=deferred' 30
     rr_eq "bounced" 0 "$(rr_maillog_count 'status=bounced')"
     # The same host, now a good one: Postfix's retry delivers the message.
-    fault_stop stuck
+    rr_fault_stop stuck
     rr_sink_start_on good "$port"
     rr_flush
     rr_wait_maillog 1 'to=<rcpt@example\.org>, relay=rrelay, .*status=sent' 60
@@ -112,7 +92,7 @@ crash_at() {
 @test "kill -9 of rrelay three times in a row: each retry goes on, nothing is lost" {
     local port i
     port=$(rr_free_port)
-    fault_start stuck "$port" greet=silent
+    rr_fault_start stuck "$port" greet=silent
     rr_postfix_init "[$RR_HOST]:$port" command_timeout=60s
     rr_postfix_start
     printf 'Subject: crash\nMessage-ID: <again@sender.test>\n\nbody\n' |
@@ -122,7 +102,7 @@ crash_at() {
         rr_wait_maillog "$i" 'to=<rcpt@example\.org>, relay=rrelay, .*status=deferred' 30
         rr_flush
     done
-    fault_stop stuck
+    rr_fault_stop stuck
     rr_sink_start_on good "$port"
     rr_flush
     rr_wait_maillog 1 'to=<rcpt@example\.org>, relay=rrelay, .*status=sent' 60
