@@ -26,6 +26,9 @@
  *	the host whose backoff ends first is probed, and the message is
  *	deferred if that fails.
  *
+ *	After each delivery rrelay rewrites STATE_DIRECTORY/rrelay.prom,
+ *	per-host metrics for node_exporter's textfile collector (prom.c).
+ *
  *	"rrelay status" prints the state of every host list; with --json,
  *	as one JSON document for monitoring (schema in status_json.c).
  *
@@ -69,6 +72,7 @@
 #include "log.h"
 #include "address.h"
 #include "handback.h"
+#include "prom.h"
 #include "hostlist.h"
 #include "netio.h"
 #include "outcome.h"
@@ -255,6 +259,8 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     rrstate_limit(&state, conf->max_backoff);
     relay_message(&relay);
     rrstate_close(&state);
+    if (prom_write(conf->state_directory, why, sizeof(why)) < 0)
+	log_warn("%s: metrics file not written: %s", args->queue_id, why);
     outcome_decide(rcpts, args->nrcpt, &outcome);
     if ((outcome.handback_perm
 	 && handback(conf, args->queue_id, &spool, args->sender, rcpts,

@@ -116,10 +116,23 @@ static int pending(const struct smtp_request *req)
     return (count);
 }
 
+/* refused - recipients refused for good so far */
+
+static int refused(const struct smtp_request *req)
+{
+    int     i;
+    int     count = 0;
+
+    for (i = 0; i < req->nrcpt; i++)
+	count += (req->rcpts[i].state == RCPT_PERM);
+    return (count);
+}
+
 /* record - put one session's result into the shared state and the log */
 
 static void record(struct relay *relay, int index,
-		           const struct smtp_result *res, time_t since)
+		           const struct smtp_result *res, time_t since,
+		           int bounced)
 {
     const struct rrconfig *conf = relay->req->conf;
     const char *dest = relay->list->dests[index].text;
@@ -153,6 +166,9 @@ static void record(struct relay *relay, int index,
 	    rrstate_count_sent(relay->state, index, now);
 	snprintf(relay->delivered_via, sizeof(relay->delivered_via), "%s",
 		 res->relay);
+    } else if (!res->local_error && !res->deadline) {
+	rrstate_count_result(relay->state, index, bounced ?
+			     RR_RESULT_BOUNCED : RR_RESULT_DEFERRED, now);
     }
 }
 
@@ -195,6 +211,7 @@ void    relay_message(struct relay *relay)
     int     deadline = 0;
     struct slow slow = {relay, -1, tried};
     time_t  since;
+    int     bounced;
 
     req->slow_host = slow_host;
     req->slow_ctx = &slow;
@@ -210,8 +227,9 @@ void    relay_message(struct relay *relay)
 	tried[index] = 1;
 	slow.index = index;
 	since = time((time_t *) 0);
+	bounced = refused(req);
 	smtp_deliver(&relay->list->dests[index], req, &res);
-	record(relay, index, &res, since);
+	record(relay, index, &res, since, refused(req) > bounced);
 	if (res.host == SMTP_HOST_DOWN || res.local_error) {
 	    snprintf(why, sizeof(why), "%s", res.error);
 	    snprintf(dsn, sizeof(dsn), "%s", res.local_error ? "4.3.5" :

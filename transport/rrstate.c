@@ -19,6 +19,7 @@
  *	int	rrstate_other_live(st, index, tried, now)
  *
  *	void	rrstate_count_sent(st, index, now)
+ *	void	rrstate_count_result(st, index, result, now)
  *	void	rrstate_note_error(st, index, error, now)
  *
  *	int	rrstate_read(fd, head, hosts, why, whylen)
@@ -79,7 +80,15 @@
  *	host down) and rewritten. When the file cannot be opened at all,
  *	or is not safely ours, the run keeps its state in memory only.
  *
+ *	rrstate_count_result() counts an attempt the host did not take:
+ *	RR_RESULT_DEFERRED (a temporary failure: 4xx or host trouble; the
+ *	message may have gone on to another host) or RR_RESULT_BOUNCED (a
+ *	5xx for a recipient). With sent, the times the host went down and
+ *	when its state last changed, these feed the metrics (prom.c).
+ *
  *	rrstate_read() reads and checks a state file for "rrelay status".
+ *	A file of another format version (version 1 had no counters) is
+ *	treated as damaged: rebuilt once, with a warning.
  *--*/
 
 #include <errno.h>
@@ -423,7 +432,7 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
     change->failures = host->failures;
     change->backoff = 0;
     if (host->failures > 0)
-	host->last_change = now;
+	host->last_change = host->state_since = now;
     host->failures = 0;
     host->down_until = 0;
     host->flags = flags;
@@ -447,6 +456,10 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
     if (host->last_change > (int64_t) now)
 	host->last_change = (int64_t) now;
     change->changed = host->failures == 0;
+    if (change->changed) {
+	host->down_count++;
+	host->state_since = now;
+    }
     change->counted = !(host->failures > 0 && host->last_change >= since);
     if (change->counted) {
 	if (host->failures < UINT32_MAX)
@@ -486,6 +499,19 @@ void    rrstate_count_sent(struct rrstate *st, int index, time_t now)
 {
     begin(st, now);
     st->hosts[index].sent++;
+    commit(st, now);
+}
+
+/* rrstate_count_result - one more attempt the host deferred or bounced */
+
+void    rrstate_count_result(struct rrstate *st, int index, int result,
+			             time_t now)
+{
+    begin(st, now);
+    if (result == RR_RESULT_BOUNCED)
+	st->hosts[index].bounced++;
+    else
+	st->hosts[index].deferred++;
     commit(st, now);
 }
 

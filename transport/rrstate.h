@@ -9,7 +9,7 @@
 #include "hostlist.h"
 
 #define RRSTATE_MAGIC	"RRSTATE1"
-#define RRSTATE_VERSION	1
+#define RRSTATE_VERSION	2
 #define RRSTATE_ADDR_MAX	64
 #define RRSTATE_ERR_MAX	256
 #define RRSTATE_PATH_MAX	4096
@@ -33,7 +33,14 @@ struct rr_host {
     uint32_t flags;			/* RR_TLS_*: the last session */
     uint64_t sent;			/* messages delivered through it */
     char    last_error[RRSTATE_ERR_MAX];
+    uint64_t deferred;			/* attempts it did not take (4xx, down) */
+    uint64_t bounced;			/* attempts it refused for good (5xx) */
+    uint64_t down_count;		/* times it went from up to down */
+    int64_t state_since;		/* when it last went up or down; 0: never */
 };
+
+#define RR_RESULT_DEFERRED	1	/* for rrstate_count_result() */
+#define RR_RESULT_BOUNCED	2
 
 #define RR_TLS_USED	1		/* the last session used TLS */
 #define RR_TLS_VERIFIED	2		/* ... with a verified certificate */
@@ -80,6 +87,8 @@ extern void rrstate_mark_down(struct rrstate *st, int index, const char *addr,
 extern int rrstate_other_live(struct rrstate *st, int index,
 			               const int *tried, time_t now);
 extern void rrstate_count_sent(struct rrstate *st, int index, time_t now);
+extern void rrstate_count_result(struct rrstate *st, int index, int result,
+				         time_t now);
 extern void rrstate_note_error(struct rrstate *st, int index,
 			               const char *error, time_t now);
 extern int rrstate_read(int fd, struct rr_head *head, struct rr_host *hosts,

@@ -171,7 +171,7 @@ static int by_name(const void *a, const void *b)
     return (strcmp(*(char *const *) a, *(char *const *) b));
 }
 
-/* status_list - the state files of dir, sorted; -1 if dir can't be read */
+/* status_list - the state files of dir, sorted; -1 (errno) if dir can't be read */
 
 int     status_list(const char *dir, char ***namesp, size_t *countp)
 {
@@ -181,10 +181,8 @@ int     status_list(const char *dir, char ***namesp, size_t *countp)
     char  **more;
     size_t  count = 0;
 
-    if ((dp = opendir(dir)) == 0) {
-	fprintf(stderr, "rrelay status: open %s: %s\n", dir, strerror(errno));
-	return (-1);
-    }
+    if ((dp = opendir(dir)) == 0)
+	return (-1);			/* errno says why */
     while ((de = readdir(dp)) != 0) {
 	if (!is_state_file(de->d_name))
 	    continue;
@@ -210,8 +208,10 @@ int     status_print(const char *dir, FILE *out)
     size_t  count;
     size_t  i;
 
-    if (status_list(dir, &names, &count) < 0)
+    if (status_list(dir, &names, &count) < 0) {
+	fprintf(stderr, "rrelay status: open %s: %s\n", dir, strerror(errno));
 	return (-1);
+    }
     if (count == 0)
 	fprintf(out, "no host list has state in %s yet\n", dir);
     for (i = 0; i < count; i++) {

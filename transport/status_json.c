@@ -154,8 +154,10 @@ int     status_print_json(const char *dir, FILE *out, long long now)
     size_t  count;
     size_t  i;
 
-    if (status_list(dir, &names, &count) < 0)
+    if (status_list(dir, &names, &count) < 0) {
+	fprintf(stderr, "rrelay status: open %s: %s\n", dir, strerror(errno));
 	return (-1);
+    }
     fprintf(out, "{\"schema\":\"rrelay-status\",\"version\":1,"
 	    "\"generated\":%lld,\"state_directory\":", now);
     json_str(out, dir, 0);

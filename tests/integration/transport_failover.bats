@@ -76,6 +76,27 @@ for h in (s1, s3):
 assert s1["sent"] + s3["sent"] == int(sys.argv[5]), (s1, s3)
 print("status --json ok")
 EOF
+    # the metrics file, read by Prometheus' own parser
+    run -0 /usr/bin/python3 - "$RR_T/state/rrelay.prom" "[$RR_HOST]:$dead" \
+        "[$RR_HOST]:$(rr_sink_port s1)" "[$RR_HOST]:$(rr_sink_port s3)" <<'EOF'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+m = {}
+for fam in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in fam.samples:
+        key = (s.name, s.labels["host"], s.labels.get("result"))
+        m[key] = s.value
+dead, s1, s3 = sys.argv[2:5]
+sent = lambda h: m[("rrelay_host_messages_total", h, "sent")]
+assert sent(s1) + sent(s3) == 30 and sent(dead) == 0, m
+assert m[("rrelay_host_messages_total", dead, "deferred")] >= 1, m
+assert m[("rrelay_host_messages_total", s1, "deferred")] == 0, m
+assert m[("rrelay_host_down_transitions_total", dead, None)] >= 1, m
+assert m[("rrelay_host_up", dead, None)] == 0 and m[("rrelay_host_up", s1, None)] == 1, m
+assert m[("rrelay_host_state_since_seconds", dead, None)] > 0, m
+assert m[("rrelay_host_consecutive_failures", dead, None)] >= 1, m
+print("rrelay.prom ok")
+EOF
 }
 
 @test "a host that never greets is tried once, then skipped while down" {
