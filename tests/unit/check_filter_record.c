@@ -369,9 +369,9 @@ START_TEST(test_macro_domain)
 }
 END_TEST
 
-/* validated_stub - a %{p} source that knows one name */
+/* one_name - the %{p} source of the test: its arg is the one validated name */
 
-static const char *validated_stub(void *arg, const char *domain)
+static const char *one_name(void *arg, const char *domain)
 {
     (void) domain;
     return (arg);
@@ -383,7 +383,7 @@ START_TEST(test_macro_p)
     char    out[SPF_MACRO_OUT_MAX];
 
     macro_env(&env, "192.0.2.3");
-    env.validated = validated_stub;
+    env.validated = one_name;
     env.arg = "mx.example.com";
     ck_assert_int_gt(spf_macro_expand("%{p}", 4, &env, 0, out, sizeof(out)), 0);
     ck_assert_str_eq(out, "mx.example.com");
