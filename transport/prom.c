@@ -49,7 +49,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "prom.h"
@@ -143,16 +142,9 @@ static void prom_file(FILE *out, const char *dir, const char *name,
     struct rr_head head;
     char    path[4096];
     char    why[200];
-    int     fd;
-    int     status;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-	return;
-    (void) flock(fd, LOCK_SH);
-    status = rrstate_read(fd, &head, hosts, why, sizeof(why));
-    (void) close(fd);
-    if (status == 1)
+    if (status_read(path, &head, hosts, why, sizeof(why)) == 1)
 	prom_list(out, &head, hosts, now);
 }
 

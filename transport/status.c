@@ -11,6 +11,7 @@
  *	void	status_escape(in, out, outlen)
  *
  *	int	status_list(dir, names, count)
+ *	int	status_read(path, head, hosts, why, whylen)
  *	const char *status_tls_text(flags)
  * DESCRIPTION
  *	status_print() reads every rrelay-*.state file in dir, under a
@@ -112,18 +113,14 @@ static void print_file(const char *dir, const char *name, FILE *out)
     char    error[4 * RRSTATE_ERR_MAX];
     time_t  now = time((time_t *) 0);
     uint32_t i;
-    int     fd;
     int     status;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     status_escape(path, epath, sizeof(epath));
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-	fprintf(out, "%s: %s\n\n", epath, strerror(errno));
+    if ((status = status_read(path, &head, hosts, why, sizeof(why))) == -2) {
+	fprintf(out, "%s: %s\n\n", epath, why);
 	return;
     }
-    (void) flock(fd, LOCK_SH);
-    status = rrstate_read(fd, &head, hosts, why, sizeof(why));
-    (void) close(fd);
     if (status <= 0) {
 	fprintf(out, "%s: %s (rrelay rebuilds it on the next delivery)\n\n",
 		epath, status < 0 ? "damaged" : "empty");
@@ -169,6 +166,24 @@ static int is_state_file(const char *name)
 static int by_name(const void *a, const void *b)
 {
     return (strcmp(*(char *const *) a, *(char *const *) b));
+}
+
+/* status_read - a state file under a shared lock; -2 if it can't be opened */
+
+int     status_read(const char *path, struct rr_head *head,
+		            struct rr_host *hosts, char *why, size_t whylen)
+{
+    int     fd;
+    int     status;
+
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	snprintf(why, whylen, "%s", strerror(errno));
+	return (-2);
+    }
+    (void) flock(fd, LOCK_SH);
+    status = rrstate_read(fd, head, hosts, why, whylen);
+    (void) close(fd);
+    return (status);
 }
 
 /* status_list - the state files of dir, sorted; -1 (errno) if dir can't be read */

@@ -37,11 +37,9 @@
  *--*/
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "rrstate.h"
@@ -111,18 +109,11 @@ static void json_file(FILE *out, const char *dir, const char *name,
     struct rr_head head;
     char    path[4096];
     char    why[200];
-    int     status = -2;
-    int     fd;
+    int     status;
     uint32_t i;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-	snprintf(why, sizeof(why), "%s", strerror(errno));
-    } else {
-	(void) flock(fd, LOCK_SH);
-	status = rrstate_read(fd, &head, hosts, why, sizeof(why));
-	(void) close(fd);
-    }
+    status = status_read(path, &head, hosts, why, sizeof(why));
     fputs("{\"file\":", out);
     json_str(out, path, 0);
     if (status == 1)
