@@ -9,9 +9,7 @@ bats_require_minimum_version 1.5.0
 load filter_lib
 
 setup_file() {
-    if [[ $(id -u) == 0 ]] && command -v postfix >/dev/null; then
-        fl_postfix_template
-    fi
+    fl_setup_file
 }
 
 setup() {
@@ -23,33 +21,14 @@ teardown() {
     fl_teardown
 }
 
-# start - the milter (with NAME=VALUE settings) and Postfix
-start() {
-    fl_milter_conf "$@"
-    fl_milter_start
-    fl_postfix_start
-}
-
-# send_ok HELO FROM: send a message, expect it queued; set QID and HDRS
-send_ok() {
-    local out
-    out=$(fl_smtp "$1" "$2")
-    QID=$(fl_qid "$out")
-    [[ -n $QID ]] || {
-        echo "not queued: $out" >&2
-        return 1
-    }
-    HDRS=$(fl_held_headers "$QID")
-}
-
 # count_hdr NAME: number of header fields NAME in $HDRS (any case)
 count_hdr() {
     grep -ci "^$1:" <<<"$HDRS" || true
 }
 
 @test "filter: pass is marked with Received-SPF and Authentication-Results" {
-    start
-    send_ok mx.pass.test joe@pass.test
+    fl_start
+    fl_send_ok mx.pass.test joe@pass.test
     grep -qx "Received-SPF: pass ($FL_ID: domain of joe@pass.test designates 192.0.2.1 as permitted sender) client-ip=192.0.2.1; envelope-from=\"joe@pass.test\"; helo=mx.pass.test; receiver=$FL_ID; identity=mailfrom;" <<<"$HDRS"
     grep -qx "Authentication-Results: $FL_ID; spf=pass smtp.mailfrom=joe@pass.test" <<<"$HDRS"
     [ "$(count_hdr Received-SPF)" -eq 1 ]
@@ -59,7 +38,7 @@ count_hdr() {
 }
 
 @test "filter: fail is rejected at MAIL FROM with 550 5.7.23" {
-    start
+    fl_start
     run fl_smtp mx.pass.test joe@fail.test
     [[ $output == *"550 5.7.23 SPF fail: fail.test does not allow mail from 192.0.2.1"* ]]
     [[ $output != *"queued as"* ]]
@@ -68,28 +47,28 @@ count_hdr() {
 }
 
 @test "filter: fail with an exp= explanation replies with it, % intact" {
-    start
+    fl_start
     run fl_smtp mx.pass.test joe@exp.test
     [[ $output == *"550 5.7.23 joe@exp.test is not welcome from 192.0.2.1: 100% sure"* ]]
 }
 
 @test "filter: softfail, neutral and none are marked" {
-    start
-    send_ok mx.pass.test joe@softfail.test
+    fl_start
+    fl_send_ok mx.pass.test joe@softfail.test
     grep -q "^Received-SPF: softfail " <<<"$HDRS"
     grep -qx "Authentication-Results: $FL_ID; spf=softfail smtp.mailfrom=joe@softfail.test" <<<"$HDRS"
-    send_ok mx.pass.test joe@neutral.test
+    fl_send_ok mx.pass.test joe@neutral.test
     grep -qx "Authentication-Results: $FL_ID; spf=neutral smtp.mailfrom=joe@neutral.test" <<<"$HDRS"
-    send_ok mx.pass.test joe@nx.test
+    fl_send_ok mx.pass.test joe@nx.test
     grep -q "^Received-SPF: none " <<<"$HDRS"
     grep -qx "Authentication-Results: $FL_ID; spf=none smtp.mailfrom=joe@nx.test" <<<"$HDRS"
-    send_ok mx.pass.test joe@other.test
+    fl_send_ok mx.pass.test joe@other.test
     grep -qx "Authentication-Results: $FL_ID; spf=none smtp.mailfrom=joe@other.test" <<<"$HDRS"
     [ "$(fl_log_count "spf=(softfail|neutral|none) .*action=mark")" -eq 4 ]
 }
 
 @test "filter: temperror (SERVFAIL) is deferred with 451 4.7.24" {
-    start
+    fl_start
     run fl_smtp mx.pass.test joe@x.temp.test
     [[ $output == *"451 4.7.24 SPF temperror checking x.temp.test: DNS lookup failure; try again later"* ]]
     fl_log_has "NOQUEUE: spf=temperror .*from=<joe@x\.temp\.test> action=defer \(DNS lookup failure\)$"
@@ -97,7 +76,7 @@ count_hdr() {
 }
 
 @test "filter: a DNS server that never answers: temperror after dns_timeout" {
-    start dns_timeout=2s
+    fl_start dns_timeout=2s
     local t0 t1
     t0=$(date +%s%N)
     run fl_smtp mx.pass.test joe@x.slow.test
@@ -109,30 +88,30 @@ count_hdr() {
 }
 
 @test "filter: a change to resolv.conf takes effect without a restart" {
-    start
+    fl_start
     local rc=/etc/netns/$FL_NS/resolv.conf
-    send_ok mx.pass.test joe@pass.test      # the milter has resolver states now
+    fl_send_ok mx.pass.test joe@pass.test      # the milter has resolver states now
     grep -q '^Received-SPF: pass ' <<<"$HDRS"
     # in place, as an admin's editor would (the namespace bind-mounts the file)
     printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' >"$rc"
     run fl_smtp mx.pass.test joe@pass.test
     [[ $output == *"451 4.7.24 SPF temperror checking pass.test: DNS lookup failure"* ]]
     echo "nameserver 127.0.0.1" >"$rc"
-    send_ok mx.pass.test joe@pass.test
+    fl_send_ok mx.pass.test joe@pass.test
     grep -q '^Received-SPF: pass ' <<<"$HDRS"
 }
 
 @test "filter: permerror (two SPF records) is marked, or rejected with 550 5.7.24" {
-    start
-    send_ok mx.pass.test joe@two.test
+    fl_start
+    fl_send_ok mx.pass.test joe@two.test
     grep -q "^Received-SPF: permerror ($FL_ID: permanent error in processing domain of joe@two.test: " <<<"$HDRS"
     grep -qx "Authentication-Results: $FL_ID; spf=permerror smtp.mailfrom=joe@two.test" <<<"$HDRS"
-    send_ok mx.pass.test joe@chain1.test
+    fl_send_ok mx.pass.test joe@chain1.test
     grep -qx "Authentication-Results: $FL_ID; spf=permerror smtp.mailfrom=joe@chain1.test" <<<"$HDRS"
     fl_log_has "spf=permerror .*from=<joe@chain1\.test> action=mark \(more than 10 DNS-querying terms\)$"
-    send_ok mx.pass.test joe@void.test
+    fl_send_ok mx.pass.test joe@void.test
     fl_log_has "spf=permerror .*from=<joe@void\.test> action=mark \(more than 2 void DNS lookups\)$"
-    send_ok mx.pass.test joe@chain2.test       # 10 includes: within the limit
+    fl_send_ok mx.pass.test joe@chain2.test       # 10 includes: within the limit
     grep -qx "Authentication-Results: $FL_ID; spf=pass smtp.mailfrom=joe@chain2.test" <<<"$HDRS"
     fl_milter_conf on_permerror=reject
     kill -HUP "$(fl_milter_pid)"
@@ -142,8 +121,8 @@ count_hdr() {
 }
 
 @test "filter: the null sender is checked through the HELO identity" {
-    start
-    send_ok helo.test ""
+    fl_start
+    fl_send_ok helo.test ""
     grep -q "^Received-SPF: pass ($FL_ID: domain of helo.test designates 192.0.2.1 as permitted sender) client-ip=192.0.2.1; envelope-from=\"\"; helo=helo.test; receiver=$FL_ID; identity=helo;" <<<"$HDRS"
     grep -qx "Authentication-Results: $FL_ID; spf=pass smtp.helo=helo.test" <<<"$HDRS"
     fl_log_has "$QID: spf=pass identity=helo .*helo=helo\.test from=<> action=mark$"
@@ -156,7 +135,7 @@ count_hdr() {
 }
 
 @test "filter: IPv6 clients are checked against ip6: mechanisms" {
-    start
+    fl_start
     local out qid
     out=$(fl_smtp mx.pass.test joe@pass.test "" "$FL_V6")
     qid=$(fl_qid "$out")
@@ -169,8 +148,8 @@ count_hdr() {
 }
 
 @test "filter: clients in trusted_networks are not checked and get no header" {
-    start "trusted_networks=127.0.0.0/8, 192.0.2.0/24"
-    send_ok mx.pass.test joe@fail.test
+    fl_start "trusted_networks=127.0.0.0/8, 192.0.2.0/24"
+    fl_send_ok mx.pass.test joe@fail.test
     [ "$(count_hdr Received-SPF)" -eq 0 ]
     [ "$(count_hdr Authentication-Results)" -eq 0 ]
     fl_log_has "NOQUEUE: spf=skip client=unknown\[192\.0\.2\.1\] .*action=accept \(trusted network\)$"
@@ -180,7 +159,7 @@ count_hdr() {
 
 @test "filter: several messages in one SMTP session: each checked and marked, or skipped, once" {
     command -v smtp-source >/dev/null || skip "needs smtp-source (postfix)"
-    start "trusted_networks=127.0.0.0/8, 2001:db8::/32"
+    fl_start "trusted_networks=127.0.0.0/8, 2001:db8::/32"
     local qid n=0
     # untrusted 192.0.2.1: three messages over one connection (-d)
     fl_ns smtp-source -d -s 1 -m 3 -M mx.pass.test -f joe@pass.test -t rcpt@example.org "$FL_V4:25"
@@ -205,7 +184,7 @@ count_hdr() {
 }
 
 @test "filter: forged Authentication-Results with our authserv-id are removed" {
-    start
+    fl_start
     cat >"$FL_T/body" <<EOF
 Authentication-Results: $FL_ID; spf=pass smtp.mailfrom=ceo@bank.test
 Authentication-Results:   MX.RRELAY.TEST ;
@@ -217,7 +196,7 @@ Subject: forged
 
 hello
 EOF
-    send_ok mx.pass.test joe@pass.test
+    fl_send_ok mx.pass.test joe@pass.test
     [ "$(count_hdr Authentication-Results)" -eq 3 ]
     grep -qx "Authentication-Results: $FL_ID; spf=pass smtp.mailfrom=joe@pass.test" <<<"$HDRS"
     grep -qx "Authentication-Results: other.test; spf=pass smtp.mailfrom=ceo@bank.test" <<<"$HDRS"
@@ -230,9 +209,9 @@ EOF
 }
 
 @test "filter: hostile HELO and MAIL FROM are quoted, add no field, do not crash" {
-    start
+    fl_start
     # Postfix refuses invalid UTF-8 (500 5.5.2), so the 8-bit text is valid.
-    send_ok "evil\";x=y(z)'q'"$'\xc3\xa9'".test" '"a;b\"c"@pass.test'
+    fl_send_ok "evil\";x=y(z)'q'"$'\xc3\xa9'".test" '"a;b\"c"@pass.test'
     [ "$(count_hdr Received-SPF)" -eq 1 ]
     [ "$(count_hdr Authentication-Results)" -eq 1 ]
     [ "$(count_hdr x)" -eq 0 ]
@@ -242,7 +221,7 @@ EOF
     grep -qx "Authentication-Results: $FL_ID; spf=pass smtp.mailfrom=\"\\\\\"a;b\\\\\\\\\\\\\"c\\\\\"@pass.test\"" <<<"$HDRS"
     local long
     long=$(printf 'x%.0s' {1..600})
-    send_ok "$long.test" "$long@nx.test"
+    fl_send_ok "$long.test" "$long@nx.test"
     grep -q "^Received-SPF: none " <<<"$HDRS"
     proc_alive "$(fl_milter_pid)"
 }

@@ -235,6 +235,13 @@ fl_milter_start() {
     fl_wait 5 grep -q 'started:' "$FL_T/milter.log"
 }
 
+# fl_start [NAME=VALUE...]: the milter (with those settings), then Postfix
+fl_start() {
+    fl_milter_conf "$@"
+    fl_milter_start
+    fl_postfix_start
+}
+
 # fl_milter_pid: the pid of the milter started by fl_milter_start
 fl_milter_pid() {
     cat "$FL_T/milter.pid"
@@ -281,6 +288,13 @@ anvil     unix  - - n -     1 anvil
 scache    unix  - - n -     1 scache
 postlog   unix-dgram n - n - 1 postlogd
 EOF
+}
+
+# fl_setup_file: bats setup_file of the filter tests: the queue template, as root
+fl_setup_file() {
+    if [[ $(id -u) == 0 ]] && command -v postfix >/dev/null; then
+        fl_postfix_template
+    fi
 }
 
 # fl_postfix_template: make a Postfix queue directory once (bats setup_file)
@@ -430,6 +444,18 @@ fl_smtp() {
     [[ -f $body ]] || printf 'Subject: test\n\nhello\n' >"$body"
     fl_ns bash -c "$(declare -f fl_smtp_session); fl_smtp_session \"\$@\"" \
         fl_smtp "$host" "$helo" "$from" "rcpt@example.org" "$body"
+}
+
+# fl_send_ok HELO FROM [HOST]: send a message, expect it queued; set QID and HDRS
+fl_send_ok() {
+    local out
+    out=$(fl_smtp "$1" "$2" "" "${3:-$FL_V4}")
+    QID=$(fl_qid "$out")
+    [[ -n $QID ]] || {
+        echo "not queued: $out" >&2
+        return 1
+    }
+    HDRS=$(fl_held_headers "$QID")
 }
 
 # fl_qid REPLIES: the queue id in a "250 2.0.0 Ok: queued as QID" reply

@@ -18,9 +18,7 @@ load filter_lib
 SINK_PORT=2525
 
 setup_file() {
-    if [[ $(id -u) == 0 ]] && command -v postfix >/dev/null; then
-        fl_postfix_template
-    fi
+    fl_setup_file
 }
 
 setup() {

@@ -14,9 +14,7 @@ bats_require_minimum_version 1.5.0
 load filter_lib
 
 setup_file() {
-    if [[ $(id -u) == 0 ]] && command -v postfix >/dev/null; then
-        fl_postfix_template
-    fi
+    fl_setup_file
 }
 
 setup() {
@@ -42,25 +40,6 @@ teardown() {
     fl_teardown
 }
 
-# start - the milter (with NAME=VALUE settings) and Postfix
-start() {
-    fl_milter_conf "$@"
-    fl_milter_start
-    fl_postfix_start
-}
-
-# send_ok HELO FROM [HOST]: send a message, expect it queued; set QID and HDRS
-send_ok() {
-    local out
-    out=$(fl_smtp "$1" "$2" "" "${3:-$FL_V4}")
-    QID=$(fl_qid "$out")
-    [[ -n $QID ]] || {
-        echo "not queued: $out" >&2
-        return 1
-    }
-    HDRS=$(fl_held_headers "$QID")
-}
-
 # headers_say RESULT FROM: both header fields give RESULT for MAIL FROM
 headers_say() {
     grep -q "^Received-SPF: $1 ($FL_ID: .*envelope-from=\"$2\"; .*identity=mailfrom;" <<<"$HDRS" || {
@@ -74,18 +53,18 @@ headers_say() {
 }
 
 @test "rfc7208: a syntax error anywhere in the record is permerror (marked, or 550 5.7.24)" {
-    start
+    fl_start
     # libspf2: pass (it took /032 as /32)
-    send_ok mx.pass.test joe@leadzero.test
+    fl_send_ok mx.pass.test joe@leadzero.test
     headers_say permerror joe@leadzero.test
     # libspf2: pass (it took the first redirect=)
-    send_ok mx.pass.test joe@dupredir.test
+    fl_send_ok mx.pass.test joe@dupredir.test
     headers_say permerror joe@dupredir.test
     # libspf2: pass ("redirect:" is no modifier; ip4 matched before it)
-    send_ok mx.pass.test joe@late.test
+    fl_send_ok mx.pass.test joe@late.test
     headers_say permerror joe@late.test
     # libspf2: pass (it took "foo%" literally, and ip4 matched)
-    send_ok mx.pass.test joe@badmacro.test
+    fl_send_ok mx.pass.test joe@badmacro.test
     headers_say permerror joe@badmacro.test
     fl_log_has "spf=permerror .*from=<joe@leadzero\.test> action=mark \(invalid SPF record"
     fl_milter_conf on_permerror=reject
@@ -97,11 +76,11 @@ headers_say() {
 }
 
 @test "rfc7208: a /0 prefix is valid and matches every address of its family" {
-    start
+    fl_start
     # libspf2: permerror for both (it refuses /0)
-    send_ok mx.pass.test joe@zero4.test
+    fl_send_ok mx.pass.test joe@zero4.test
     headers_say pass joe@zero4.test
-    send_ok mx.pass.test joe@a0.test
+    fl_send_ok mx.pass.test joe@a0.test
     headers_say pass joe@a0.test
     # ip4 never matches an IPv6 client: -all decides
     run fl_smtp mx.pass.test joe@zero4.test "" "$FL_V6"
@@ -109,33 +88,33 @@ headers_say() {
 }
 
 @test "rfc7208: an a: or mx: name without records does not match; evaluation goes on" {
-    start
+    fl_start
     run fl_smtp mx.pass.test joe@avoid.test
     [[ $output == *"550 5.7.23 SPF fail: avoid.test does not allow mail from 192.0.2.1"* ]]
     fl_log_has "spf=fail identity=mailfrom .*from=<joe@avoid\.test> action=reject$"
     # libspf2: permerror for these two (with a /0 or //0 prefix)
     run fl_smtp mx.pass.test joe@avoid0.test
     [[ $output == *"550 5.7.23 SPF fail: avoid0.test does not allow mail from 192.0.2.1"* ]]
-    send_ok mx.pass.test joe@mxvoid.test
+    fl_send_ok mx.pass.test joe@mxvoid.test
     headers_say pass joe@mxvoid.test
 }
 
 @test "rfc7208: redirect= applies wherever it stands, only when nothing matched" {
-    start
-    send_ok mx.pass.test joe@redirfirst.test
+    fl_start
+    fl_send_ok mx.pass.test joe@redirfirst.test
     headers_say pass joe@redirfirst.test
     # ip4 matches: the redirect (to a domain that fails us) is unused.
     # libspf2: fail (it followed the redirect= all the same)
-    send_ok mx.pass.test joe@redirunused.test
+    fl_send_ok mx.pass.test joe@redirunused.test
     headers_say pass joe@redirunused.test
 }
 
 @test "rfc7208: %{h} is the HELO as given; an odd HELO is no error" {
-    start
+    fl_start
     # libspf2: permerror, and the mail went through (it dropped the HELO
     # for %{h}: "Uninitialized variable")
     run fl_smtp "[192.0.2.1]" joe@hmacro.test
     [[ $output == *"550 5.7.23 SPF fail: hmacro.test does not allow mail from 192.0.2.1"* ]]
-    send_ok good joe@hmacro.test
+    fl_send_ok good joe@hmacro.test
     headers_say pass joe@hmacro.test
 }
