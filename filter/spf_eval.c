@@ -505,7 +505,7 @@ static void spf_explain(struct spf_level *lv, const char *spec, char *exp)
 	goto out;
     text = rr->rr[0]->txt;
     if (rr->num_rr != 1 || !spf_macro_string_ok(text, strlen(text), 1)
-	|| spf_macro_expand(text, strlen(text), &lv->env, 1, exp,
+	|| spf_macro_expand(text, strlen(text), &lv->env, exp,
 			    BUDGET_EXP_MAX) < 0)
 	exp[0] = 0;
 out:

@@ -6,11 +6,12 @@
  * SYNOPSIS
  *	#include "spf_macro.h"
  *
- *	int	spf_macro_expand(text, len, env, explain, out, outlen)
+ *	int	spf_macro_expand(text, len, env, out, outlen)
  *	int	spf_macro_domain(text, env, out, outlen)
  * DESCRIPTION
- *	spf_macro_expand() expands the macro-string (explain: the
- *	explain-string) of len bytes at text into out. A macro splits
+ *	spf_macro_expand() expands the macro-string or explain-string of
+ *	len bytes at text into out; spf_record has checked its syntax
+ *	(the letters allowed where it stands, too). A macro splits
  *	its value on the delimiters given (default '.'), reverses the
  *	parts with 'r', keeps the rightmost N with a digit transformer,
  *	and joins them with '.'. An upper-case macro letter URL-escapes
@@ -235,14 +236,13 @@ static int spf_expand_one(const char *text, size_t len,
 /* spf_macro_expand - expand a macro-string or explain-string */
 
 int     spf_macro_expand(const char *text, size_t len,
-			         const struct spf_macro_env *env, int explain,
-			         char *out, size_t outlen)
+			         const struct spf_macro_env *env, char *out,
+			         size_t outlen)
 {
     struct spf_out o = {out, 0, outlen, 0};
     size_t  i = 0;
     int     n;
 
-    (void) explain;			/* the parser checked the letters */
     if (outlen == 0)
 	return (-1);
     out[0] = 0;
@@ -276,7 +276,7 @@ int     spf_macro_domain(const char *text, const struct spf_macro_env *env,
     const char *cp;
     int     len;
 
-    if ((len = spf_macro_expand(text, strlen(text), env, 0, buf,
+    if ((len = spf_macro_expand(text, strlen(text), env, buf,
 				sizeof(buf))) < 0)
 	return (-1);
     if (len > 0 && buf[len - 1] == '.')

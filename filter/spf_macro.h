@@ -25,8 +25,8 @@ struct spf_macro_env {
 };
 
 extern int spf_macro_expand(const char *text, size_t len,
-			            const struct spf_macro_env *env, int explain,
-			            char *out, size_t outlen);
+			            const struct spf_macro_env *env, char *out,
+			            size_t outlen);
 extern int spf_macro_domain(const char *text, const struct spf_macro_env *env,
 			            char *out, size_t outlen);
 

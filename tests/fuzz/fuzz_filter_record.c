@@ -86,7 +86,7 @@ static void check_macro(const char *text)
     env.family = (len & 1) ? AF_INET6 : AF_INET;
     inet_pton(env.family, (len & 1) ? "2001:db8::1" : "192.0.2.1", env.addr);
     if (spf_macro_string_ok(text, len, 1)) {
-	n = spf_macro_expand(text, len, &env, 1, out, sizeof(out));
+	n = spf_macro_expand(text, len, &env, out, sizeof(out));
 	FUZZ_ASSERT(n < (int) sizeof(out), "expansion overran");
 	FUZZ_ASSERT(n < 0 || strlen(out) == (size_t) n, "length %d", n);
     }
