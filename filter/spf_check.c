@@ -184,24 +184,31 @@ static int spf_set_client(struct spf_macro_env *env, const char *ip)
     return (0);
 }
 
+/* The sender as the macros see it. */
+
+struct spf_sender {
+    char    address[SPF_ADDR_MAX + 16];	/* s: with "postmaster@" when needed */
+    char    local[SPF_ADDR_MAX + 1];	/* l */
+};
+
 /* spf_set_sender - s, l and o; a missing local-part is "postmaster" */
 
 static void spf_set_sender(struct spf_macro_env *env, const char *sender,
-			           char *buf, size_t buflen)
+			           struct spf_sender *buf)
 {
     const char *at = strrchr(sender, '@');
-    size_t  local = at ? (size_t) (at - sender) : 0;
 
-    if (at == 0 || local == 0) {
-	snprintf(buf, buflen, "postmaster@%s", at ? at + 1 : sender);
-	at = strrchr(buf, '@');
-	local = at - buf;
-	sender = buf;
-    }
-    env->sender = sender;
+    if (at && at > sender)
+	snprintf(buf->address, sizeof(buf->address), "%s", sender);
+    else
+	snprintf(buf->address, sizeof(buf->address), "postmaster@%s",
+		 at ? at + 1 : sender);
+    at = strrchr(buf->address, '@');
+    snprintf(buf->local, sizeof(buf->local), "%.*s",
+	     (int) (at - buf->address), buf->address);
+    env->sender = buf->address;
+    env->local = buf->local;
     env->sender_domain = at + 1;
-    snprintf(buf + buflen / 2, buflen / 2, "%.*s", (int) local, sender);
-    env->local = buf + buflen / 2;
 }
 
 /* spf_check_identity - one check_host() for MAIL FROM, or HELO if from is null */
@@ -214,7 +221,7 @@ void    spf_check_identity(const struct spf_engine *engine, const char *ip,
     struct spf_query query;
     struct spf_budget budget;
     struct spf_outcome outcome;
-    char    sender[2 * (SPF_ADDR_MAX + 16)];
+    struct spf_sender sender;
     const char *domain = from ? spf_sender_domain(from) : helo;
 
     memset(v, 0, sizeof(*v));
@@ -236,7 +243,7 @@ void    spf_check_identity(const struct spf_engine *engine, const char *ip,
 	return;
     }
     query.dns = engine->resolver;
-    spf_set_sender(&query.env, from ? from : domain, sender, sizeof(sender));
+    spf_set_sender(&query.env, from ? from : domain, &sender);
     query.env.helo = helo ? helo : "";
     query.env.receiver = engine->receiver[0] ? engine->receiver : 0;
     budget_begin(&budget, deadline);
