@@ -63,22 +63,26 @@
 
 #define OUTPUT_MAX	400		/* sendmail's complaint, for the log */
 
-/* in_class - the recipient belongs to the class being handed back */
+/* of_class - the recipient ended in the class (RCPT_TEMP takes pending too) */
+
+static int of_class(const struct rcpt *r, enum rcpt_state which)
+{
+    return (r->state == which
+	    || (which == RCPT_TEMP && r->state == RCPT_PENDING));
+}
+
+/* in_class - of the class, and sendmail reads its address as it is */
 
 static int in_class(const struct rcpt *r, enum rcpt_state which)
 {
-    return ((r->state == which
-	     || (which == RCPT_TEMP && r->state == RCPT_PENDING))
-	    && address_check(r->addr, 0) == 0);
+    return (of_class(r, which) && address_check(r->addr, 0) == 0);
 }
 
 /* is_unsafe - in the class, but sendmail would read the address differently */
 
 static int is_unsafe(const struct rcpt *r, enum rcpt_state which)
 {
-    return ((r->state == which
-	     || (which == RCPT_TEMP && r->state == RCPT_PENDING))
-	    && address_check(r->addr, 0) != 0);
+    return (of_class(r, which) && address_check(r->addr, 0) != 0);
 }
 
 /* build_argv - sendmail -i -f SENDER -- RCPT... */
