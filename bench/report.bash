@@ -175,6 +175,7 @@ bn_targets_table() {
     echo "| workload 1: a/b >= 0.75 (rrelay vs smtp(8)) | $w1ab | $(verdict "$(stripop "$w1ab")" ">=" 0.75) |"
     echo "| workload 4: (a) keeps >= 0.8 of its all-hosts-up rate (W4 a / W1 a) | $keep | $(verdict "$(stripop "$keep")" ">=" 0.8) |"
     bn_cache_targets
+    bn_tls_targets
     echo "| rrelay CPU <= 1 ms per 4 KB message (user+sys, direct runs) | ${cpu:--} ms$(floor_note_cpu) | $(verdict "${cpu:--}" "<=" 1) |"
     echo "| peak RSS <= 16 MiB at any message size (4 KB, 1 MB, 100 MB) | $(bn_calc "${rss_max:-0} / 1024" '%.1f') MiB | $(verdict "${rss_max:--}" "<=" 16384) |"
     if [[ $(milter_status) == ok ]]; then
@@ -210,7 +211,7 @@ bn_cache_targets() {
     a2c=$(ratio_cell 1 a2 c)
     a2b=$(ratio_cell 1 a2 b)
     upr=$(ratio "$(up_msg 1 a2)" "$(up_msg 1 b)")
-    for w in 1 2 3 4; do
+    for w in 1 2 3 4 5; do
         [[ $(ratio_cell "$w" a2 a) == - ]] && continue
         verdict "$(stripop "$(ratio_cell "$w" a2 a)")" ">=" 1 | grep -q met ||
             slower+="${slower:+, }$w ($(ratio_cell "$w" a2 a))"
@@ -300,7 +301,8 @@ bn_runs_table() {
             oth = sprintf("%.0f%%", 100 * o / 1e9 / $6 / n)
         }
         if (cg && d > 0) { pf = sprintf("%.2f", $11 / d / 1e6); up = sprintf("%.2f", $12 / d / 1e6) }
-        cfg = ($3 == "a") ? "a rrelay" : ($3 == "a2") ? "a2 rrelay+cache" : ($3 == "b") ? "b smtp(8)" : "c floor"
+        cfg = ($3 == "a") ? "a rrelay" : ($3 == "a2") ? "a2 rrelay+cache" : ($3 == "b") ? "b smtp(8)" : \
+              ($3 == "b2") ? "b2 smtp(8)+tlsproxy" : ($3 == "a2p") ? "a2p rrelay+cache, no TLS" : "c floor"
         printf "| %d | %s | %s | %.1f | %.2f | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
             NR, $2, cfg, $5, $6, $7, $8, $9, pf, up, busy, oth,
             (($2 == 4) ? $14 : "-"), (($2 == 4) ? $15 : "-"), (($2 == 4) ? $16 : "-") }'
@@ -469,6 +471,8 @@ bn_where() {
         echo "No cgroup CPU accounting on this machine: see the direct-run costs above."
     fi
     echo
+    bn_tls_decision
+    echo
     echo "### Workload 4: one silent host"
     echo
     w4first=$(rows thr 2=4 3=a | cut -f14 | bn_stats | awk '{ print $1 }')
@@ -580,7 +584,7 @@ bn_report() {
     echo "Written by \`bench/run\` (\`make bench\`); see [bench/README.md](../README.md) for the method."
     if [[ $QUICK == 1 ]]; then
         echo
-        echo "**QUICK=1: a smoke run, not a measurement.** Small N ($W1_N/$W2_N/$W3_N/$W4_N), $RUNS run(s)"
+        echo "**QUICK=1: a smoke run, not a measurement.** Small N ($W1_N/$W2_N/$W3_N/$W4_N/$W5_N), $RUNS run(s)"
         echo "per configuration, $COST_N direct runs, and workload 4 with scaled-down timeouts"
         echo "(rrelay command_timeout 5 s, smtp(8) smtp_helo_timeout 25 s, the 1:5 ratio of the defaults)."
     fi
@@ -608,6 +612,14 @@ bn_report() {
     echo "the upstream smtp-sinks). From cgroup CPU accounting, so other tenants don't count."
     echo
     bn_cpu_table
+    echo
+    echo "## Workload 5: $(num "$W5_N") x 4 KB to 3 upstreams that require STARTTLS, level verify"
+    echo
+    echo "The upstreams are a Postfix instance's smtpd services with a throwaway CA's"
+    echo "certificate (bench/tls.bash); they discard what they accept. Handshakes are"
+    echo "counted in the upstream's log. Median of $RUNS run(s), [min-max]."
+    echo
+    bn_tls_table
     echo
     echo "<details><summary>Every run</summary>"
     echo
@@ -649,6 +661,9 @@ bn_report_console() {
     echo
     echo "== CPU ms per message (Postfix side in brackets)"
     bn_cpu_table
+    echo
+    echo "== workload 5: STARTTLS upstreams, level verify"
+    bn_tls_table
     echo
     echo "== cost of one delivery"
     bn_cost_table
