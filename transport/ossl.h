@@ -37,7 +37,7 @@
 
 #define OSSL_FUNCTIONS(X) \
     X(ERR_clear_error) X(ERR_get_error) X(ERR_peek_error) \
-    X(ERR_reason_error_string) X(EVP_EncodeBlock) \
+    X(ERR_reason_error_string) X(EVP_EncodeBlock) X(OPENSSL_init_ssl) \
     X(SSL_CIPHER_get_name) X(SSL_CTX_check_private_key) X(SSL_CTX_ctrl) \
     X(SSL_CTX_free) X(SSL_CTX_load_verify_locations) X(SSL_CTX_new) \
     X(SSL_CTX_set_default_verify_paths) X(SSL_CTX_set_verify) \
@@ -70,6 +70,7 @@ extern int ossl_loaded(void);
 #define ERR_peek_error			(*ossl_api.ERR_peek_error)
 #define ERR_reason_error_string		(*ossl_api.ERR_reason_error_string)
 #define EVP_EncodeBlock			(*ossl_api.EVP_EncodeBlock)
+#define OPENSSL_init_ssl		(*ossl_api.OPENSSL_init_ssl)
 #define SSL_CIPHER_get_name		(*ossl_api.SSL_CIPHER_get_name)
 #define SSL_CTX_check_private_key	(*ossl_api.SSL_CTX_check_private_key)
 #define SSL_CTX_ctrl			(*ossl_api.SSL_CTX_ctrl)
