@@ -25,11 +25,16 @@
  *	          "state": "up" | "down", "down_until": TIME or null,
  *	          "last_change": TIME or null, "failures": N, "sent": N,
  *	          "tls": "verified" | "untrusted" | "none",
- *	          "last_error": TEXT or null } ] } ] }
+ *	          "last_error": TEXT or null, "deferred": N, "bounced": N,
+ *	          "down_count": N, "state_since": TIME or null } ] } ] }
  *
- *	Times are seconds since the epoch. A host list that is not "ok"
- *	has an empty "hosts" (rrelay rebuilds its file on the next
- *	delivery). Strings are escaped as RFC 8259 says; a byte that is
+ *	Times are seconds since the epoch. "deferred" and "bounced" count
+ *	the tries the host did not take (a 4xx reply, or down) and those it
+ *	refused for good (5xx); "down_count" the times it went from up to
+ *	down; "state_since" when it last went up or down. These four came
+ *	after version 1 first shipped, as the schema allows. A host list
+ *	that is not "ok" has an empty "hosts" (rrelay rebuilds its file on
+ *	the next delivery). Strings are escaped as RFC 8259 says; a byte that is
  *	not printable ASCII is written as \u00XX, so the document is
  *	always valid UTF-8, whatever a damaged file holds.
  * DIAGNOSTICS
@@ -97,6 +102,10 @@ static void json_host(FILE *out, struct rr_host *h, long long now)
 	    ",\"tls\":\"%s\",\"last_error\":", h->failures, h->sent,
 	    status_tls_text(h->flags));
     json_str(out, h->last_error, 1);
+    fprintf(out, ",\"deferred\":%" PRIu64 ",\"bounced\":%" PRIu64
+	    ",\"down_count\":%" PRIu64 ",\"state_since\":", h->deferred,
+	    h->bounced, h->down_count);
+    json_time(out, h->state_since);
     fputc('}', out);
 }
 

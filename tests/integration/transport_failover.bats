@@ -71,8 +71,11 @@ dead, s1, s3 = (hosts[d] for d in sys.argv[2:5])
 assert dead["state"] == "down" and dead["failures"] >= 1, dead
 assert dead["down_until"] > doc["generated"] and dead["last_error"], dead
 assert dead["sent"] == 0 and dead["tls"] == "none", dead
+assert dead["deferred"] >= 1 and dead["down_count"] >= 1, dead
+assert dead["state_since"] is not None and dead["state_since"] <= doc["generated"], dead
 for h in (s1, s3):
     assert h["state"] == "up" and h["down_until"] is None and h["failures"] == 0, h
+    assert h["deferred"] == 0 and h["bounced"] == 0 and h["down_count"] == 0, h
 assert s1["sent"] + s3["sent"] == int(sys.argv[5]), (s1, s3)
 print("status --json ok")
 EOF

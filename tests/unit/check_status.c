@@ -45,6 +45,10 @@ static void write_state(const char *name, const char *dest, const char *addr,
     snprintf(host.addr, sizeof(host.addr), "%s", addr);
     snprintf(host.last_error, sizeof(host.last_error), "%s", error);
     host.failures = 3;
+    host.deferred = 5;
+    host.bounced = 2;
+    host.down_count = 1;
+    host.state_since = 900;
     head.checksum = fnv(fnv(0xcbf29ce484222325ULL, &head, sizeof(head)),
 			&host, sizeof(host));
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -126,7 +130,9 @@ START_TEST(test_json)
 				 "\"last_change\":null,\"failures\":3,"
 				 "\"sent\":0,\"tls\":\"none\",\"last_error\":"
 				 "\"421 \\\"bye\\\"\\\\ \\u001b[2J"
-				 "\\u00c3\\u00a9\"}"));
+				 "\\u00c3\\u00a9\",\"deferred\":5,"
+				 "\"bounced\":2,\"down_count\":1,"
+				 "\"state_since\":900}"));
     ck_assert_ptr_nonnull(strstr(text, "\"hash\":null,\"status\":"
 				 "\"damaged\",\"error\":\""));
     ck_assert_ptr_nonnull(strstr(text, "\"updated\":null,\"cursor\":null,\"hosts\":[]}"));
