@@ -34,18 +34,10 @@
 # Appends to $RES: the "thr" lines of throughput_run for workload 5, and
 # "tls CFG RUN FULL RESUMED RRELAY-FULL" per run.
 
-# bn_tls_service NAME LEVEL: add an smtpd at smtpd_tls_security_level LEVEL on a free port to instance tup; print the port
-bn_tls_service() {
-    local port
-    port=$(rr_free_port) || return 1
-    printf '%s:%s inet n - n - - smtpd\n  -o syslog_name=postfix/%s\n  -o smtpd_tls_security_level=%s\n' \
-        "$RR_HOST" "$port" "$1" "$2" >>"$(RR_PF=tup rr_pf_etc)/master.cf"
-    echo "$port"
-}
-
 # bn_tls_up_start: make the certificates, write and start instance tup; sets BN_TLS_HOSTS, BN_PLAIN_HOSTS
 bn_tls_up_start() {
     local d p ports=() plain=()
+    export RR_TLS_UP=tup # tls_lib's service helpers act on instance tup
     RR_TLS_DIR=$RR_T/tls
     rr_tls_make_certs "$RR_TLS_DIR" || bn_die "cannot make the test certificates"
     d=$RR_TLS_DIR
@@ -56,16 +48,15 @@ bn_tls_up_start() {
         "smtpd_data_restrictions=check_client_access static:DISCARD" in_flow_delay=0 ||
         bn_die "postconf failed for the TLS upstream"
     for p in 1 2 3; do
-        ports+=("$(bn_tls_service "u$p" encrypt)") || bn_die "no free port for upstream u$p"
-        plain+=("$(bn_tls_service "p$p" none)") || bn_die "no free port for upstream p$p"
+        rr_tls_service "u$p" smtpd_tls_security_level=encrypt || bn_die "no free port for upstream u$p"
+        rr_tls_service "p$p" smtpd_tls_security_level=none || bn_die "no free port for upstream p$p"
+        ports+=("$(rr_tls_port "u$p")")
+        plain+=("$(rr_tls_port "p$p")")
     done
     (
         bn_cg_enter up
-        RR_PF=tup rr_postfix_start
+        rr_tls_up_start
     ) || bn_die "cannot start the TLS upstream instance (maillog: $(RR_PF=tup rr_maillog))"
-    for p in "${ports[@]}" "${plain[@]}"; do
-        rr_wait_listen "$p" 10 || bn_die "the TLS upstream does not listen on $p"
-    done
     BN_TLS_HOSTS=$(rr_relayhost "${ports[@]}")
     BN_PLAIN_HOSTS=$(rr_relayhost "${plain[@]}")
 }

@@ -45,7 +45,9 @@
 #
 # rr_tls_port NAME gives a service's port, rr_tls_dest NAME its
 # destination "[127.0.0.1]:PORT". rr_tls_up_start starts the instance
-# and waits for every port.
+# and waits for every port. rr_tls_service, rr_tls_port and rr_tls_up_start
+# act on the instance named by $RR_TLS_UP (default "up"), so another
+# harness (bench/tls.bash) can add services to an instance of its own.
 
 RR_TLS_REALM=rrelay.test
 RR_TLS_USER=alice
@@ -208,14 +210,14 @@ rr_tls_require() {
 # ---------------------------------------------------------------------------
 # The upstream Postfix instance "up"
 
-# rr_tls_service NAME [MAIN.CF-OVERRIDE...]: add an smtpd service NAME on a free port to instance up
+# rr_tls_service NAME [MAIN.CF-OVERRIDE...]: add an smtpd service NAME on a free port to instance $RR_TLS_UP
 rr_tls_service() {
-    local name=$1 port etc o
+    local name=$1 up=${RR_TLS_UP:-up} port etc o
     shift
     port=$(rr_free_port) || return 1
-    etc=$(RR_PF=up rr_pf_etc)
-    mkdir -p "$RR_T/up/svc"
-    echo "$port" >"$RR_T/up/svc/$name"
+    etc=$(RR_PF=$up rr_pf_etc)
+    mkdir -p "$RR_T/$up/svc"
+    echo "$port" >"$RR_T/$up/svc/$name"
     {
         echo "$RR_HOST:$port inet n - n - - smtpd"
         echo "  -o syslog_name=postfix/$name"
@@ -227,7 +229,7 @@ rr_tls_service() {
 
 # rr_tls_port NAME: print the port of upstream service NAME
 rr_tls_port() {
-    cat "$RR_T/up/svc/$1"
+    cat "$RR_T/${RR_TLS_UP:-up}/svc/$1"
 }
 
 # rr_tls_dest NAME [HOST]: print the destination [HOST]:PORT of upstream service NAME (HOST 127.0.0.1)
@@ -278,11 +280,11 @@ rr_tls_up_init() {
     rr_tls_service sni "smtpd_tls_cert_file=$d/wrong.pem" "tls_server_sni_maps=hash:$etc/sni" || return 1
 }
 
-# rr_tls_up_start: start instance up and wait until every service listens
+# rr_tls_up_start: start instance $RR_TLS_UP and wait until every service listens
 rr_tls_up_start() {
-    local f
-    RR_PF=up rr_postfix_start || return 1
-    for f in "$RR_T"/up/svc/*; do
+    local up=${RR_TLS_UP:-up} f
+    RR_PF=$up rr_postfix_start || return 1
+    for f in "$RR_T/$up"/svc/*; do
         rr_wait_listen "$(cat "$f")" 10 || return 1
     done
 }
