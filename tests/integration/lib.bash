@@ -371,18 +371,24 @@ rr_tool() {
     echo "$bin"
 }
 
+# rr__tool_bg DIR TOOL ARG...: run test tool TOOL in the background, output in DIR/out, its pid in DIR/pid
+rr__tool_bg() {
+    local d=$1 bin
+    bin=$(rr_tool "$2") || return 1
+    shift 2
+    "$bin" "$@" </dev/null >"$d/out" 2>&1 3>&- 4>&- &
+    rr_track_pid "$!"
+    tail -n 1 "$RR_T/pids" >"$d/pid"
+}
+
 # rr_silent_start NAME: start a server on a free port that accepts TCP and never greets
 rr_silent_start() {
-    local name=$1 d bin port pid
+    local name=$1 d port
     d=$RR_T/silent/$name
     mkdir -p "$d"
-    bin=$(rr_tool silent_server) || return 1
     port=$(rr_free_port) || return 1
     echo "$port" >"$d/port"
-    "$bin" "$port" "$d/count" </dev/null >"$d/out" 2>&1 3>&- 4>&- &
-    pid=$!
-    rr_track_pid "$pid"
-    tail -n 1 "$RR_T/pids" >"$d/pid"
+    rr__tool_bg "$d" silent_server "$port" "$d/count" || return 1
     rr_wait 10 test -s "$d/count" || {
         rr_err "silent_server $name did not start: $(cat "$d/out")"
         return 1
@@ -404,16 +410,13 @@ rr_silent_count() {
 
 # rr_fault_start NAME PORT STAGE=ACTION...: a fault_server on PORT; its files in $RR_T/faults/NAME
 rr_fault_start() {
-    local name=$1 port=$2 d bin
+    local name=$1 port=$2 d
     shift 2
     d=$RR_T/faults/$name
     mkdir -p "$d"
     chmod 0777 "$d"
-    bin=$(rr_tool fault_server) || return 1
     echo "$port" >"$d/port"
-    "$bin" "$port" "$d" "$@" </dev/null >"$d/out" 2>&1 3>&- 4>&- &
-    rr_track_pid "$!"
-    tail -n 1 "$RR_T/pids" >"$d/pid"
+    rr__tool_bg "$d" fault_server "$port" "$d" "$@" || return 1
     rr_wait 10 test -e "$d/ready" || {
         rr_err "fault_server $name did not start: $(cat "$d/out")"
         return 1
