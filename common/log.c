@@ -13,6 +13,9 @@
  *	void	log_error(fmt, ...)
  *	void	log_debug(fmt, ...)
  *
+ *	int	log_file_fd()
+ *	void	log_reconnect()
+ *
  *	void	log_hold(hold)
  *	void	log_release()
  * DESCRIPTION
@@ -27,6 +30,12 @@
  *	within a line. Control characters in the text become '?'.
  *	log_debug() lines go to syslog at priority debug, and carry
  *	"debug: " in files and on stderr, so they can be filtered out.
+ *
+ *	log_file_fd() gives the descriptor of the file target, or -1, and
+ *	log_reconnect() opens syslog's connection afresh: a process that
+ *	closes every descriptor it does not need (rrelay-cache's TLS ends)
+ *	keeps the first and calls the second, so that no log line can go
+ *	to a descriptor that was reused for something else.
  *
  *	log_hold() makes the stderr target keep its lines in memory until
  *	log_release(). A pipe(8) transport needs this: Postfix reads the
@@ -93,6 +102,23 @@ int     log_open(const char *ident, const char *target, char *err,
     log_target = TARGET_FILE;
     log_fd = fd;
     return (0);
+}
+
+/* log_file_fd - the file target's descriptor, or -1 */
+
+int     log_file_fd(void)
+{
+    return (log_target == TARGET_FILE ? log_fd : -1);
+}
+
+/* log_reconnect - syslog: a fresh connection, after descriptors were closed */
+
+void    log_reconnect(void)
+{
+    if (log_target == TARGET_SYSLOG) {
+	closelog();
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    }
 }
 
 /* log_hold - keep stderr lines until log_release() */

@@ -10,6 +10,8 @@
 
 extern int log_open(const char *ident, const char *target, char *err,
 		            size_t errlen);
+extern int log_file_fd(void);
+extern void log_reconnect(void);
 extern void log_hold(int hold);
 extern void log_release(void);
 extern void log_info(const char *fmt, ...)

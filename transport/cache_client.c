@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "cache_client.h"
  *
- *	int	cache_key(buf, len, dest, level, helo)
+ *	int	cache_key(buf, len, dest, level, helo, policy)
  *
  *	int	cache_get(conf, key, deadline_ms, conn)
  *
@@ -15,6 +15,9 @@
  *	int	cache_session_get(conf, key, deadline_ms, buf, size, len)
  *
  *	int	cache_session_put(conf, key, buf, len, lifetime)
+ *
+ *	int	cache_tls_start(conf, key, relay, addr, fd, tls, deadline_ms,
+ *				plain, why, whylen)
  *
  *	int	cache_ext_join(ext, count, buf, len)
  *
@@ -33,13 +36,18 @@
  *	that stay idle.
  *
  *	cache_key() writes the key of a session: the destination as
- *	round-robin picked it, the TLS level and the HELO name, so that a
+ *	round-robin picked it, the TLS level, the HELO name and, for a
+ *	session that may use TLS, the rest of its TLS policy (policy, from
+ *	tls_resume_policy(): names, files, protocols), so that a
  *	connection is never reused under another policy. -1 when that
  *	does not fit a key: such a session is not cached.
  *
  *	cache_get() returns 1 with a connection (conn->fd, an open,
  *	non-blocking TCP socket that has carried conn->use deliveries,
- *	with what its EHLO offered) for exactly key, or 0.
+ *	with what its EHLO offered) for exactly key, or 0. When the cache
+ *	is its TLS end (conn->tls.flags has CACHE_TLS_ACTIVE), conn->fd is
+ *	the plaintext unix socket, and conn->tls tells what its handshake
+ *	gave. cache_put() carries the same back.
  *
  *	cache_put() hands conn->fd to the cache and closes it: 0. -1 if
  *	the cache could not take it; the caller still owns it then.
@@ -47,6 +55,19 @@
  *	cache_session_get() returns 1 with a TLS session (the bytes of
  *	i2d_SSL_SESSION()) kept for exactly key, or 0. cache_session_put()
  *	gives one to the cache for lifetime seconds: 0, or -1.
+ *
+ *	cache_tls_start() asks the cache to be the TLS end of the TCP
+ *	connection fd (after the server's 220 to STARTTLS) under the policy
+ *	in tls (see cache_tls.c), and waits for the handshake's outcome
+ *	up to tls->wait_ms, one second more, and the deadline:
+ *	TLS_END_DONE, with the plaintext end in plain and the result in
+ *	tls (the caller then closes fd); TLS_END_FAIL, the handshake
+ *	failed (why; the connection is spent); TLS_END_NONE, the cache
+ *	is not there or declined (why, maybe) and did not touch the
+ *	connection, so the caller makes the handshake itself; TLS_END_LOST,
+ *	the cache took the connection but gave no valid answer, so its
+ *	state is unknown: the caller must drop it, and the process asks
+ *	the cache nothing more.
  *
  *	cache_ext_join() and cache_ext_split() turn the EHLO keyword
  *	lines into the text that travels with a connection and back;
@@ -72,13 +93,14 @@
 static int cache_sock = -1;		/* one per question */
 static int cache_gone;			/* absent or silent: leave it */
 
-/* cache_key - "dest tls=LEVEL helo=NAME" */
+/* cache_key - "dest tls=LEVEL helo=NAME[ POLICY]" */
 
 int     cache_key(char *buf, size_t len, const char *dest, int level,
-		          const char *helo)
+		          const char *helo, const char *policy)
 {
     struct cache_msg probe;
-    int     n = snprintf(buf, len, "%s tls=%d helo=%s", dest, level, helo);
+    int     n = snprintf(buf, len, "%s tls=%d helo=%s%s%s", dest, level, helo,
+			 policy[0] ? " " : "", policy);
 
     if (n < 0 || (size_t) n >= len
 	|| cache_msg_text(probe.key, sizeof(probe.key), buf, 0) < 0) {
@@ -121,9 +143,9 @@ static int cache_open(const struct rrconfig *conf)
     return (0);
 }
 
-/* tcp_socket - the descriptor is a TCP socket; make it non-blocking */
+/* stream_socket - a TCP socket, or (tls_end) a unix stream socket; make it non-blocking */
 
-static int tcp_socket(int fd)
+static int stream_socket(int fd, int tls_end)
 {
     int     type = 0;
     int     domain = 0;
@@ -134,19 +156,21 @@ static int tcp_socket(int fd)
 	|| type != SOCK_STREAM
 	|| (len = sizeof(domain),
 	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len)) < 0
-	|| (domain != AF_INET && domain != AF_INET6)
+	|| (tls_end ? domain != AF_UNIX :
+	    domain != AF_INET && domain != AF_INET6)
 	|| (flags = fcntl(fd, F_GETFL)) < 0
 	|| fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 	return (0);
     return (1);
 }
 
-/* await - the cache's answer, within CACHE_WAIT_MS and the deadline */
+/* await - the cache's answer, within wait_ms and the deadline */
 
-static int await(long long deadline_ms, struct cache_msg *msg, int *fd)
+static int await(long long deadline_ms, long wait_ms, struct cache_msg *msg,
+		         int *fd)
 {
     struct pollfd pfd;
-    long long until = netio_now_ms() + CACHE_WAIT_MS;
+    long long until = netio_now_ms() + wait_ms;
     long long left;
     char    why[100];
     int     status;
@@ -157,8 +181,8 @@ static int await(long long deadline_ms, struct cache_msg *msg, int *fd)
     pfd.events = POLLIN;
     for (;;) {
 	if ((left = until - netio_now_ms()) <= 0) {
-	    log_warn("rrelay-cache did not answer within %dms; going on "
-		     "without it", CACHE_WAIT_MS);
+	    log_warn("rrelay-cache did not answer within %ldms; going on "
+		     "without it", wait_ms);
 	    cache_gone = 1;
 	    return (-1);
 	}
@@ -188,7 +212,7 @@ static int ask(const struct rrconfig *conf, enum cache_type type,
 	|| cache_msg_text(msg->key, sizeof(msg->key), key, 0) < 0)
 	return (0);
     if (cache_send(cache_sock, msg, -1) < 0
-	|| await(deadline_ms, msg, fd) < 0
+	|| await(deadline_ms, CACHE_WAIT_MS, msg, fd) < 0
 	|| (msg->type != hit && msg->type != CACHE_MISS)
 	|| strcmp(msg->key, key) != 0) {
 	if (*fd >= 0)
@@ -212,9 +236,9 @@ int     cache_get(const struct rrconfig *conf, const char *key,
     conn->fd = -1;
     if (ask(conf, CACHE_TAKE, key, deadline_ms, &msg, &fd) == 0)
 	return (0);
-    if (!tcp_socket(fd)) {
-	log_warn("rrelay-cache handed over something that is not a TCP "
-		 "socket; closed it");
+    if (!stream_socket(fd, (msg.tls.flags & CACHE_TLS_ACTIVE) != 0)) {
+	log_warn("rrelay-cache handed over something that is not the "
+		 "socket it said; closed it");
 	(void) close(fd);
 	return (0);
     }
@@ -223,6 +247,7 @@ int     cache_get(const struct rrconfig *conf, const char *key,
     memcpy(conn->relay, msg.relay, sizeof(conn->relay));
     memcpy(conn->addr, msg.addr, sizeof(conn->addr));
     memcpy(conn->ext, msg.ext, sizeof(conn->ext));
+    conn->tls = msg.tls;
     return (1);
 }
 
@@ -282,11 +307,58 @@ int     cache_put(const struct rrconfig *conf, const char *key,
 	&& cache_msg_text(msg.addr, sizeof(msg.addr), conn->addr, 0) == 0
 	&& cache_msg_text(msg.ext, sizeof(msg.ext), conn->ext, 1) == 0
 	&& cache_open(conf) == 0) {
+	msg.tls.flags = conn->tls.flags;
+	memcpy(msg.tls.version, conn->tls.version, sizeof(msg.tls.version));
+	memcpy(msg.tls.cipher, conn->tls.cipher, sizeof(msg.tls.cipher));
 	if ((status = cache_send(cache_sock, &msg, conn->fd)) == 0)
 	    (void) close(conn->fd);
 	cache_drop();				/* nothing more to ask */
     }
     return (status);
+}
+
+/* cache_tls_start - ask the cache to be the TLS end of fd; see above */
+
+int     cache_tls_start(const struct rrconfig *conf, const char *key,
+			        const char *relay, const char *addr, int fd,
+			        struct cache_tls *tls, long long deadline_ms,
+			        int *plain, char *why, size_t whylen)
+{
+    static struct cache_msg msg;
+    int     got = -1;
+
+    *plain = -1;
+    cache_msg_init(&msg, CACHE_TLS_START);
+    msg.tls = *tls;
+    if (cache_msg_text(msg.key, sizeof(msg.key), key, 0) < 0
+	|| cache_msg_text(msg.relay, sizeof(msg.relay), relay, 0) < 0
+	|| cache_msg_text(msg.addr, sizeof(msg.addr), addr, 0) < 0
+	|| cache_open(conf) < 0)
+	return (TLS_END_NONE);
+    if (cache_send(cache_sock, &msg, fd) < 0) {
+	cache_drop();
+	return (TLS_END_NONE);
+    }
+    if (await(deadline_ms, (long) tls->wait_ms + CACHE_WAIT_MS, &msg, &got) < 0
+	|| strcmp(msg.key, key) != 0
+	|| (msg.type == CACHE_TLS_DONE && !stream_socket(got, 1))
+	|| (msg.type != CACHE_TLS_DONE && msg.type != CACHE_TLS_FAIL
+	    && msg.type != CACHE_TLS_DECLINE)) {
+	if (got >= 0)
+	    (void) close(got);
+	cache_drop();
+	cache_gone = 1;				/* do TLS here from now on */
+	return (TLS_END_LOST);
+    }
+    cache_drop();
+    snprintf(why, whylen, "%s", msg.tls.text);
+    if (msg.type == CACHE_TLS_DECLINE)
+	return (TLS_END_NONE);
+    *tls = msg.tls;
+    if (msg.type == CACHE_TLS_FAIL)
+	return (TLS_END_FAIL);
+    *plain = got;
+    return (TLS_END_DONE);
 }
 
 /* cache_ext_join - keyword lines into one text, or -1 */

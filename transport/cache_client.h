@@ -16,7 +16,11 @@ struct cache_conn {
     char    relay[CACHE_RELAY_MAX];
     char    addr[CACHE_ADDR_MAX];
     char    ext[CACHE_EXT_MAX];		/* EHLO keywords, one per line */
+    struct cache_tls tls;		/* its TLS end, when the cache is */
 };
+
+/* What came of asking the cache to be a connection's TLS end. */
+enum { TLS_END_DONE, TLS_END_FAIL, TLS_END_NONE, TLS_END_LOST };
 
 /* What a session knows about its connection's life in the cache. */
 struct cache_use {
@@ -28,7 +32,7 @@ struct cache_use {
 };
 
 extern int cache_key(char *buf, size_t len, const char *dest, int level,
-		             const char *helo);
+		             const char *helo, const char *policy);
 extern int cache_get(const struct rrconfig *conf, const char *key,
 		             long long deadline_ms, struct cache_conn *conn);
 extern int cache_put(const struct rrconfig *conf, const char *key,
@@ -39,6 +43,10 @@ extern int cache_session_get(const struct rrconfig *conf, const char *key,
 extern int cache_session_put(const struct rrconfig *conf, const char *key,
 			             const unsigned char *buf, size_t len,
 			             long lifetime);
+extern int cache_tls_start(const struct rrconfig *conf, const char *key,
+			           const char *relay, const char *addr, int fd,
+			           struct cache_tls *tls, long long deadline_ms,
+			           int *plain, char *why, size_t whylen);
 extern int cache_ext_join(char (*ext)[REPLY_EXT_LEN], int count, char *buf,
 			          size_t len);
 extern int cache_ext_split(const char *text, char (*ext)[REPLY_EXT_LEN],

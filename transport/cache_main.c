@@ -63,6 +63,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@
 #include "log.h"
 #include "cache.h"
 #include "cache_sock.h"
+#include "cache_tls.h"
 #include "netio.h"
 #include "rrconfig.h"
 
@@ -93,6 +95,7 @@ struct daemon {
     struct cache_table table;		/* idle connections */
     struct cache_table sessions;	/* TLS sessions */
     unsigned long handed;		/* connections given out */
+    int     tls_ends;			/* TLS end processes running */
 };
 
 static volatile sig_atomic_t stopping;
@@ -103,6 +106,13 @@ static void on_signal(int sig)
 {
     (void) sig;
     stopping = 1;
+}
+
+/* on_child - SIGCHLD: only to wake ppoll, which then reaps */
+
+static void on_child(int sig)
+{
+    (void) sig;
 }
 
 /* fatal - a start-up problem: say it and exit 1 */
@@ -285,6 +295,12 @@ static int serve_client(struct daemon *d, int i)
     if (status <= 0)
 	return (-1);
     d->clients[i].since_ms = netio_now_ms();
+    if (msg.type == CACHE_TLS_START) {
+	status = cache_tls_serve(&d->conf, d->clients[i].fd, &msg, fd,
+				 d->tls_ends);
+	d->tls_ends += status > 0;
+	return (status == 0 ? 0 : -1);		/* 1: the TLS end answers */
+    }
     if (msg.type == CACHE_TAKE || msg.type == CACHE_SESS_TAKE) {
 	answer_take(d, d->clients[i].fd, msg.type == CACHE_TAKE ? &d->table :
 		    &d->sessions, msg.key, msg.type == CACHE_TAKE ?
@@ -345,6 +361,8 @@ static void turn(struct daemon *d, const sigset_t *mask)
 	    fatal("poll: %s", strerror(errno));
 	return;
     }
+    while (waitpid(-1, 0, WNOHANG) > 0)
+	d->tls_ends--;
     now = netio_now_ms();
     for (i = n - 1; i >= 0; i--)
 	if ((pfd[i].revents && serve_client(d, i) < 0)
@@ -439,21 +457,27 @@ int     main(int argc, char **argv)
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGCHLD);
     sigprocmask(SIG_BLOCK, &block, &orig);	/* delivered only in ppoll */
     sigaction(SIGTERM, &sa, 0);
     sigaction(SIGINT, &sa, 0);
+    sa.sa_handler = on_child;
+    sa.sa_flags = SA_NOCLDSTOP;
+    sigaction(SIGCHLD, &sa, 0);
     signal(SIGPIPE, SIG_IGN);
     d.listen_fd = listen_on(d.conf.cache_socket);
     if (!foreground)
 	daemonize();
     log_info("started: socket=%s, time_limit=%lds, reuse_limit=%ld, "
-	     "per_host=%ld, total=%d", d.conf.cache_socket,
-	     d.conf.cache_time_limit, d.conf.cache_reuse_limit,
-	     d.conf.cache_per_host, d.table.total);
+	     "per_host=%ld, total=%d, tls_proxy_limit=%ld",
+	     d.conf.cache_socket, d.conf.cache_time_limit,
+	     d.conf.cache_reuse_limit, d.conf.cache_per_host, d.table.total,
+	     d.conf.tls_proxy_limit);
     while (!stopping)
 	turn(&d, &orig);
-    log_info("stopping: closing %d idle connections; %lu were reused",
-	     d.table.count, d.handed);
+    log_info("stopping: closing %d idle connections; %lu were reused; "
+	     "%d TLS ends still running", d.table.count, d.handed,
+	     d.tls_ends);
     cache_drain(&d.table, "rrelay-cache stopping");
     cache_drain(&d.sessions, "rrelay-cache stopping");
     while (d.nclients > 0)

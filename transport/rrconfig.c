@@ -103,6 +103,8 @@ static const struct cf_entry rr_settings[] = {
     {"connection_cache_time_limit", CF_TIME, "2s", 1, 300, 0, OFF(cache_time_limit), 0},
     {"connection_reuse_count_limit", CF_INT, "100", 1, CACHE_USE_MAX, 0, OFF(cache_reuse_limit), 0},
     {"connection_cache_per_host", CF_INT, "20", 1, 1000, 0, OFF(cache_per_host), 0},
+    {"tls_connection_reuse", CF_BOOL, "yes", 0, 0, 0, OFF(tls_conn_reuse), 0},
+    {"tls_proxy_limit", CF_INT, "100", 1, 1000, 0, OFF(tls_proxy_limit), 0},
     {0},
 };
 

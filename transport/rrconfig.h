@@ -34,6 +34,8 @@ struct rrconfig {
     long    cache_time_limit;		/* seconds a connection stays idle */
     long    cache_reuse_limit;		/* deliveries on one connection */
     long    cache_per_host;		/* idle connections per host */
+    int     tls_conn_reuse;		/* rrelay-cache as the TLS end */
+    long    tls_proxy_limit;		/* its TLS ends at one time */
     struct tls_policy *tls_policy;	/* loaded from tls_policy_file */
     struct auth_table *auth;		/* loaded from auth_file */
 };

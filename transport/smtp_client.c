@@ -97,6 +97,38 @@
 #include "tlspolicy.h"
 #include "wire.h"
 
+/* session_key - the session's cache key; -1 when it is never cached */
+
+static int session_key(struct session *s, const struct dest *dest)
+{
+    char    policy[CACHE_KEY_MAX];
+    const char *names = s->level == TLS_SECURE && s->match ? s->match : 0;
+
+    policy[0] = 0;
+    if (s->wrapper || s->cred
+	|| (s->level > TLS_MAY && !s->conf->tls_conn_reuse)
+	|| (s->level >= TLS_MAY && s->conf->tls_conn_reuse
+	    && tls_resume_policy(s->conf, s->level, names, policy,
+				 sizeof(policy)) < 0)
+	|| cache_key(s->cache.key, sizeof(s->cache.key), dest->text,
+		     s->level, s->conf->helo_name, policy) < 0) {
+	s->cache.key[0] = 0;
+	return (-1);
+    }
+    return (0);
+}
+
+/* fits_level - a cached connection meets the level (the key says so; be sure) */
+
+static int fits_level(const struct session *s, const struct cache_conn *conn)
+{
+    if (s->level >= TLS_ENCRYPT && !(conn->tls.flags & CACHE_TLS_ACTIVE))
+	return (0);
+    if (s->level >= TLS_VERIFY && !(conn->tls.flags & CACHE_TLS_VERIFIED))
+	return (0);
+    return (1);
+}
+
 /* reuse - rrelay-cache's idle connection to this destination, if any */
 
 static int reuse(struct session *s, const struct dest *dest)
@@ -106,14 +138,16 @@ static int reuse(struct session *s, const struct dest *dest)
     char   *bracket;
 
     s->cache.use = 1;
-    if (s->wrapper || s->cred || s->level > TLS_MAY
-	|| cache_key(s->cache.key, sizeof(s->cache.key), dest->text,
-		     s->level, s->conf->helo_name) < 0) {
-	s->cache.key[0] = 0;			/* never cached */
+    if (session_key(s, dest) < 0
+	|| cache_get(s->conf, s->cache.key, s->req->deadline_ms, &conn) == 0)
+	return (0);
+    if (!fits_level(s, &conn)) {
+	log_warn("%s: rrelay-cache gave a connection to %s that does not "
+		 "meet TLS level %d; closed it", s->req->queue_id, conn.relay,
+		 s->level);
+	(void) close(conn.fd);
 	return (0);
     }
-    if (cache_get(s->conf, s->cache.key, s->req->deadline_ms, &conn) == 0)
-	return (0);
     s->io.fd = conn.fd;
     s->cache.reused = 1;
     s->cache.use = conn.use + 1;
@@ -123,6 +157,8 @@ static int reuse(struct session *s, const struct dest *dest)
     if ((bracket = strchr(s->name_buf, '[')) != 0)
 	*bracket = 0;
     s->name = s->name_buf;
+    if (conn.tls.flags & CACHE_TLS_ACTIVE)
+	smtp_tls_end_learn(s, &conn.tls);
     reply_init(&reply);
     reply.ext = s->ext;
     reply.ext_count = cache_ext_split(conn.ext, s->ext, EXT_MAX);
@@ -132,19 +168,23 @@ static int reuse(struct session *s, const struct dest *dest)
     return (1);
 }
 
-/* stash - give a delivered, idle plaintext connection to rrelay-cache */
+/* stash - give a delivered, idle connection to rrelay-cache */
 
 static int stash(struct session *s)
 {
     struct cache_conn conn;
+    int     tls_end = (s->tls_end.flags & CACHE_TLS_ACTIVE) != 0;
 
+    memset(&conn, 0, sizeof(conn));
     if (!s->res->delivered || !s->cache.key[0] || s->io.ssl || s->cmdlen
-	|| netio_pending(&s->io) || (s->level != TLS_NONE && s->feat.starttls)
+	|| netio_pending(&s->io)
+	|| (!tls_end && s->level != TLS_NONE && s->feat.starttls)
 	|| cache_ext_join(s->ext, s->ext_count, conn.ext,
 			  sizeof(conn.ext)) < 0)
 	return (0);
     conn.fd = s->io.fd;
     conn.use = s->cache.use;
+    conn.tls = s->tls_end;
     snprintf(conn.relay, sizeof(conn.relay), "%s", s->res->relay);
     snprintf(conn.addr, sizeof(conn.addr), "%s", s->res->addr);
     if (cache_put(s->conf, s->cache.key, &conn) < 0)
@@ -215,15 +255,19 @@ static void run(struct session *s)
     }
 }
 
-/* afresh - a reused connection failed before MAIL: a new one, no blame */
+/* afresh - a reused connection failed before MAIL, or rrelay-cache lost
+ * a TLS handshake: a new connection, no blame */
 
 static void afresh(struct session *s, const struct dest *dest)
 {
-    log_debug("%s: reused connection to %s failed before MAIL FROM was "
+    log_debug("%s: %s connection to %s failed before MAIL FROM was "
 	      "accepted (%s); connecting afresh", s->req->queue_id,
-	      s->res->relay, s->res->error[0] ? s->res->error : "421");
+	      s->cache.reused ? "reused" : "new", s->res->relay,
+	      s->res->error[0] ? s->res->error : "421");
     netio_close(&s->io);
     memset(s->res, 0, sizeof(*s->res));
+    memset(&s->tls_end, 0, sizeof(s->tls_end));
+    s->helo[0] = 0;
     s->cache.reused = s->cache.stale = 0;
     s->cache.use = 1;
     s->state = S_CONNECT;
@@ -274,6 +318,7 @@ void    smtp_deliver(const struct dest *dest, struct smtp_request *req,
 	netio_close(&s.io);
 	memset(res, 0, sizeof(*res));
 	memset(&s.feat, 0, sizeof(s.feat));
+	memset(&s.tls_end, 0, sizeof(s.tls_end));
 	s.no_tls = 1;
 	s.state = S_CONNECT;
 	smtp_do_connect(&s, dest);

@@ -94,6 +94,115 @@ void    smtp_do_connect(struct session *s, const struct dest *dest)
     }
 }
 
+/* tls_accept - what a finished handshake gave, against the level */
+
+static void tls_accept(struct session *s, const struct tls_info *info,
+		               int resumed, const char *names)
+{
+    char    why[300];
+
+    tls_summary(info, s->res->tls, sizeof(s->res->tls));
+    if (resumed)
+	strncat(s->res->tls, " resumed", sizeof(s->res->tls)
+		- strlen(s->res->tls) - 1);
+    s->res->tls_active = 1;
+    s->res->tls_verified = info->verified;
+    memset(&s->feat, 0, sizeof(s->feat));
+    if (s->level >= TLS_VERIFY && !info->verified) {
+	snprintf(why, sizeof(why), "server certificate not trusted for %s: %s",
+		 names ? names : s->name, info->verify_error);
+	smtp_policy_down(s, "4.7.5", "%s: %s", why);
+    }
+}
+
+/* smtp_tls_end_learn - the session's TLS end is rrelay-cache, with this result */
+
+void    smtp_tls_end_learn(struct session *s, const struct cache_tls *t)
+{
+    struct tls_info info;
+
+    s->tls_end = *t;
+    memset(&info, 0, sizeof(info));
+    info.active = 1;
+    info.peer_cert = (t->flags & CACHE_TLS_PEER_CERT) != 0;
+    info.verified = (t->flags & CACHE_TLS_VERIFIED) != 0;
+    snprintf(info.version, sizeof(info.version), "%s", t->version);
+    snprintf(info.cipher, sizeof(info.cipher), "%s", t->cipher);
+    snprintf(info.verify_error, sizeof(info.verify_error), "%s",
+	     t->text[0] ? t->text : "no server certificate");
+    tls_accept(s, &info, (t->flags & CACHE_TLS_RESUMED) != 0,
+	       s->level == TLS_SECURE && s->match ? s->match : 0);
+}
+
+/* tls_request - the TLS_START policy for this session; -1 if it does not fit */
+
+static int tls_request(struct session *s, const char *names,
+		               struct cache_tls *t)
+{
+    const struct rrconfig *c = s->conf;
+    long long wait = smtp_state_deadline(s) - netio_now_ms();
+    long    idle = (c->command_timeout > c->data_timeout ? c->command_timeout :
+		    c->data_timeout) + c->cache_time_limit + 10;
+
+    memset(t, 0, sizeof(*t));
+    t->level = (uint32_t) s->level;
+    t->wait_ms = (uint32_t) (wait < 1 ? 1 : wait > CACHE_WAIT_MAX ?
+			     CACHE_WAIT_MAX : wait);
+    t->idle_ms = (uint32_t) (idle * 1000 > CACHE_WAIT_MAX ? CACHE_WAIT_MAX :
+			     idle * 1000);
+    return (cache_msg_text(t->sni, sizeof(t->sni), s->name, 0) < 0
+	    || cache_msg_text(t->match, sizeof(t->match), names ? names : "",
+			      0) < 0
+	    || cache_msg_text(t->ca_file, sizeof(t->ca_file), c->tls_ca_file,
+			      0) < 0
+	    || cache_msg_text(t->ca_path, sizeof(t->ca_path), c->tls_ca_path,
+			      0) < 0
+	    || cache_msg_text(t->cert_file, sizeof(t->cert_file),
+			      c->tls_cert_file, 0) < 0
+	    || cache_msg_text(t->key_file, sizeof(t->key_file), c->tls_key_file,
+			      0) < 0
+	    || cache_msg_text(t->protocols, sizeof(t->protocols),
+			      c->tls_protocols, 0) < 0 ? -1 : 0);
+}
+
+/* tls_by_cache - rrelay-cache as the TLS end: 1 when it settled the matter */
+
+static int tls_by_cache(struct session *s, const char *names)
+{
+    struct cache_tls t;
+    char    why[300];
+    int     plain;
+
+    if (!s->cache.key[0] || !s->conf->tls_conn_reuse || s->wrapper
+	|| tls_request(s, names, &t) < 0)
+	return (0);
+    switch (cache_tls_start(s->conf, s->cache.key, s->res->relay,
+			    s->res->addr, s->io.fd, &t, s->req->deadline_ms,
+			    &plain, why, sizeof(why))) {
+    case TLS_END_DONE:
+	(void) close(s->io.fd);
+	s->io.fd = plain;
+	smtp_tls_end_learn(s, &t);
+	return (1);
+    case TLS_END_FAIL:
+	if (s->level == TLS_MAY)
+	    s->res->tls_retry = 1;
+	smtp_host_down(s, "%s: %s", why);
+	return (1);
+    case TLS_END_LOST:
+	s->cache.stale = 1;			/* a new connection, no blame */
+	snprintf(s->res->error, sizeof(s->res->error), "rrelay-cache did not "
+		 "finish the TLS handshake with %s", s->res->relay);
+	s->state = S_DONE;
+	return (1);
+    default:
+	if (why[0])
+	    log_info("%s: rrelay-cache declined to be the TLS end for %s: %s",
+		     s->req->queue_id, s->res->relay, why);
+	return (0);
+    }
+}
+
 /* start_tls - the TLS handshake on the open connection */
 
 static void start_tls(struct session *s)
@@ -106,6 +215,8 @@ static void start_tls(struct session *s)
     struct tls_peer peer = {s->res->relay, s->level, s->name, names};
     int     status;
 
+    if (tls_by_cache(s, names))
+	return;
     if ((ssl = tls_prepare(s->conf, s->name, names, why, sizeof(why))) == 0) {
 	s->res->local_error = 1;
 	snprintf(s->res->error, sizeof(s->res->error), "TLS set-up for %s: %s",
@@ -127,26 +238,14 @@ static void start_tls(struct session *s)
 	return;
     }
     tls_describe(s->io.ssl, &info);
-    tls_summary(&info, s->res->tls, sizeof(s->res->tls));
-    if (tls_resumed(s->io.ssl))
-	strncat(s->res->tls, " resumed", sizeof(s->res->tls)
-		- strlen(s->res->tls) - 1);
-    s->res->tls_active = 1;
-    s->res->tls_verified = info.verified;
-    if (s->level >= TLS_VERIFY && !info.verified) {
-	snprintf(why, sizeof(why), "server certificate not trusted for %s: %s",
-		 names ? names : s->name, info.verify_error);
-	smtp_policy_down(s, "4.7.5", "%s: %s", why);
-	return;
-    }
-    memset(&s->feat, 0, sizeof(s->feat));
+    tls_accept(s, &info, tls_resumed(s->io.ssl), names);
 }
 
 /* smtp_after_hello - STARTTLS, AUTH or MAIL, as policy and server allow */
 
 void    smtp_after_hello(struct session *s)
 {
-    if (s->io.ssl == 0 && s->level >= TLS_MAY && !s->no_tls) {
+    if (!smtp_tls_on(s) && s->level >= TLS_MAY && !s->no_tls) {
 	if (s->feat.starttls) {
 	    s->state = S_STARTTLS;
 	    return;
@@ -228,7 +327,7 @@ void    smtp_step_auth(struct session *s)
     char    b64[1400];
 
     reply.code = 0;
-    if (s->io.ssl == 0 && s->level != TLS_NONE) {
+    if (!smtp_tls_on(s) && s->level != TLS_NONE) {
 	auth_fail(s, "SASL authentication not attempted: host %s%s offers "
 		  "no TLS, and rrelay sends credentials only over TLS (unless "
 		  "the destination's TLS level is none)", "");
@@ -288,6 +387,8 @@ static const char *hello_name(struct session *s)
 
     if (s->conf->helo_name[0])
 	return (s->conf->helo_name);
+    if (s->helo[0])				/* the same after STARTTLS */
+	return (s->helo);
     if (getsockname(s->io.fd, (struct sockaddr *) &ss, &len) < 0
 	|| address_literal((struct sockaddr *) &ss, s->helo,
 			   sizeof(s->helo)) < 0) {

@@ -55,11 +55,17 @@ struct session {
     char    ext[EXT_MAX][REPLY_EXT_LEN];
     int     ext_count;			/* lines in ext */
     struct cache_use cache;		/* the connection and rrelay-cache */
+    struct cache_tls tls_end;		/* rrelay-cache as the TLS end */
     char    cmd[CMD_BUF];
     size_t  cmdlen;
     char    helo[256];			/* helo_name, or our address literal */
 };
 
+/* smtp_tls_on - the session is encrypted, here or by rrelay-cache */
+#define smtp_tls_on(s) \
+    ((s)->io.ssl != 0 || ((s)->tls_end.flags & CACHE_TLS_ACTIVE) != 0)
+
+extern void smtp_tls_end_learn(struct session *s, const struct cache_tls *t);
 extern void smtp_accepted_reply(struct session *s, const struct smtp_reply *reply);
 extern void smtp_after_hello(struct session *s);
 extern int smtp_command(struct session *s, const char *fmt, const char *arg, struct smtp_reply *reply);

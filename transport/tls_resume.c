@@ -11,6 +11,8 @@
  *	void	tls_resume_keep(conf, key, ssl)
  *
  *	int	tls_resumed(ssl)
+ *
+ *	int	tls_resume_policy(conf, level, match, buf, len)
  * DESCRIPTION
  *	A TLS connection can't outlive the rrelay process that made it,
  *	but its session can: as Postfix's smtp_tls_session_cache_database
@@ -37,6 +39,10 @@
  *
  *	tls_resumed() tells whether the handshake resumed a session.
  *
+ *	tls_resume_policy() writes the policy part of the key (all but the
+ *	server), which also keys the connections whose TLS end rrelay-cache
+ *	is; -1 when it does not fit in len.
+ *
  *	Any trouble with the cache only means a full handshake.
  *--*/
 
@@ -61,10 +67,10 @@ static void file_id(const char *path, char *buf, size_t len)
 		 (long long) st.st_size, (long long) st.st_mtime);
 }
 
-/* make_key - the server and the whole policy; -1 when it does not fit */
+/* tls_resume_policy - "level=N match=... ca=...|... cert=...|... proto=..." */
 
-static int make_key(const struct rrconfig *conf, const struct tls_peer *peer,
-		            char *key, size_t keylen)
+int     tls_resume_policy(const struct rrconfig *conf, int level,
+			          const char *match, char *buf, size_t len)
 {
     char    ca_file[300];
     char    ca_path[300];
@@ -76,10 +82,29 @@ static int make_key(const struct rrconfig *conf, const struct tls_peer *peer,
     file_id(conf->tls_ca_path, ca_path, sizeof(ca_path));
     file_id(conf->tls_cert_file, cert, sizeof(cert));
     file_id(conf->tls_key_file, pkey, sizeof(pkey));
-    n = snprintf(key, keylen, "tls %s level=%d sni=%s match=%s ca=%s|%s "
-		 "cert=%s|%s proto=%s", peer->relay, peer->level, peer->sni,
-		 peer->match ? peer->match : "", ca_file, ca_path, cert, pkey,
+    n = snprintf(buf, len, "level=%d match=%s ca=%s|%s cert=%s|%s proto=%s",
+		 level, match ? match : "", ca_file, ca_path, cert, pkey,
 		 conf->tls_protocols);
+    if (n < 0 || (size_t) n >= len) {
+	buf[0] = 0;
+	return (-1);
+    }
+    return (0);
+}
+
+/* make_key - the server and the whole policy; -1 when it does not fit */
+
+static int make_key(const struct rrconfig *conf, const struct tls_peer *peer,
+		            char *key, size_t keylen)
+{
+    char    policy[CACHE_KEY_MAX];
+    int     n;
+
+    if (tls_resume_policy(conf, peer->level, peer->match, policy,
+			  sizeof(policy)) < 0)
+	return (-1);
+    n = snprintf(key, keylen, "tls %s sni=%s %s", peer->relay, peer->sni,
+		 policy);
     if (n < 0 || (size_t) n >= keylen) {
 	key[0] = 0;
 	return (-1);

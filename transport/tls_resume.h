@@ -23,5 +23,7 @@ extern int tls_resume_offer(const struct rrconfig *conf,
 extern void tls_resume_keep(const struct rrconfig *conf, const char *key,
 			            SSL *ssl);
 extern int tls_resumed(SSL *ssl);
+extern int tls_resume_policy(const struct rrconfig *conf, int level,
+			             const char *match, char *buf, size_t len);
 
 #endif

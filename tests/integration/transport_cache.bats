@@ -66,8 +66,9 @@ send_one() {
 }
 
 # key PORT: the cache key of send_one's session with [127.0.0.1]:PORT
+# (level may, the default: the key carries the rest of the TLS policy too)
 key() {
-    echo "[$RR_HOST]:$1 tls=1 helo=relay.rrelay.test"
+    echo "[$RR_HOST]:$1 tls=1 helo=relay.rrelay.test level=1 match= ca=| cert=| proto=>=TLSv1.2"
 }
 
 # take_as USER... -- KEY: run cache_take as a given setpriv identity

@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
 # transport_cache_tls.bats - TLS sessions kept in rrelay-cache: resumed for
 # the same server and policy, never across a changed policy, against a real
-# Postfix smtpd upstream with TLS ("up", see tls_lib.bash)
+# Postfix smtpd upstream with TLS ("up", see tls_lib.bash). rrelay makes
+# its own handshakes here (tls_connection_reuse=no, as for AUTH and
+# wrapper sessions); transport_cache_tlsend.bats tests the cache as the
+# TLS end, which resumes the same sessions.
 
 bats_require_minimum_version 1.5.0
 load lib
@@ -37,12 +40,13 @@ teardown() {
     rr_teardown
 }
 
-# send QID LEVEL SERVICE [RRELAY-ARG...]: one message at LEVEL to upstream SERVICE, with the cache
+# send QID LEVEL SERVICE [RRELAY-ARG...]: one message at LEVEL to upstream SERVICE, with the
+# cache, rrelay making the handshake
 send() {
     local qid=$1 level=$2 svc=$3
     shift 3
     rr_tls_send "$qid" "$qid@example.org" "$(rr_tls_dest "$svc")" -o "cache_socket=$SOCK" \
-        -o "tls_security_level=$level" "$@"
+        -o "tls_security_level=$level" -o tls_connection_reuse=no "$@"
 }
 
 # tls_word QID: the words after the cipher in QID's delivery line (verified, verified resumed, ...)

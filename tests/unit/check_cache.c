@@ -203,13 +203,17 @@ START_TEST(test_parse)
     ck_assert_int_eq(cache_msg_parse(&msg, sizeof(msg) - 1, 1, &out, why,
 				     sizeof(why)), -1);
     bad = msg;
-    bad.version = 2;
+    bad.version = CACHE_VERSION + 1;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad.version = CACHE_VERSION - 1;		/* an older rrelay or cache */
     ck_assert_int_eq(parse(&bad, 1), -1);
     bad = msg;
     bad.magic ^= 1;
     ck_assert_int_eq(parse(&bad, 1), -1);
     bad = msg;
-    bad.type = 9;
+    bad.type = CACHE_TLS_DECLINE + 1;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad.type = 0;
     ck_assert_int_eq(parse(&bad, 1), -1);
     bad = msg;
     bad.spare = 1;
@@ -246,6 +250,143 @@ START_TEST(test_parse)
 }
 END_TEST
 
+/* tls_start - a valid TLS_START: relay, address, policy and waits */
+
+static struct cache_msg tls_start(void)
+{
+    struct cache_msg msg;
+
+    cache_msg_init(&msg, CACHE_TLS_START);
+    ck_assert_int_eq(cache_msg_text(msg.key, sizeof(msg.key), "k", 0), 0);
+    ck_assert_int_eq(cache_msg_text(msg.relay, sizeof(msg.relay),
+				    "mx[192.0.2.1]:25", 0), 0);
+    ck_assert_int_eq(cache_msg_text(msg.addr, sizeof(msg.addr),
+				    "192.0.2.1:25", 0), 0);
+    msg.tls.level = 3;
+    msg.tls.wait_ms = 60000;
+    msg.tls.idle_ms = 250000;
+    ck_assert_int_eq(cache_msg_text(msg.tls.sni, sizeof(msg.tls.sni), "mx",
+				    0), 0);
+    ck_assert_int_eq(cache_msg_text(msg.tls.protocols,
+				    sizeof(msg.tls.protocols), ">=TLSv1.2",
+				    0), 0);
+    return (msg);
+}
+
+/* tls_done - a valid TLS_DONE: an active, verified TLS 1.3 end */
+
+static struct cache_msg tls_done(void)
+{
+    struct cache_msg msg;
+
+    cache_msg_init(&msg, CACHE_TLS_DONE);
+    ck_assert_int_eq(cache_msg_text(msg.key, sizeof(msg.key), "k", 0), 0);
+    msg.tls.flags = CACHE_TLS_ACTIVE | CACHE_TLS_PEER_CERT
+	| CACHE_TLS_VERIFIED;
+    ck_assert_int_eq(cache_msg_text(msg.tls.version, sizeof(msg.tls.version),
+				    "TLSv1.3", 0), 0);
+    ck_assert_int_eq(cache_msg_text(msg.tls.cipher, sizeof(msg.tls.cipher),
+				    "TLS_AES_256_GCM_SHA384", 0), 0);
+    return (msg);
+}
+
+/* test_parse_tls - the TLS end's messages: what is accepted and refused */
+
+START_TEST(test_parse_tls)
+{
+    struct cache_msg msg = tls_start();
+    struct cache_msg bad;
+
+    ck_assert_int_eq(parse(&msg, 1), 0);
+    ck_assert_int_eq(parse(&msg, 0), -1);	/* no socket */
+    bad = msg;
+    bad.tls.level = 0;				/* "none" needs no TLS end */
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad.tls.level = 5;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.wait_ms = 0;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.idle_ms = CACHE_WAIT_MAX + 1;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.sni[0] = 0;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.flags = CACHE_TLS_ACTIVE;		/* a result in a request */
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.use = 1;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.ca_file[0] = '\n';
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.cert_file[sizeof(bad.tls.cert_file) - 1] = 'x';
+    ck_assert_int_eq(parse(&bad, 1), -1);
+
+    msg = tls_done();
+    ck_assert_int_eq(parse(&msg, 1), 0);
+    ck_assert_int_eq(parse(&msg, 0), -1);
+    bad = msg;
+    bad.tls.flags = 0;				/* not active */
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad.tls.flags = CACHE_TLS_ACTIVE | 0x10;	/* an unknown flag */
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad.tls.flags = CACHE_TLS_ACTIVE | CACHE_TLS_VERIFIED;	/* no cert */
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.cipher[0] = 0;
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    bad.tls.level = 3;				/* a request field */
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    ck_assert_int_eq(cache_msg_text(bad.tls.sni, sizeof(bad.tls.sni), "mx",
+				    0), 0);
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = msg;
+    ck_assert_int_eq(cache_msg_text(bad.tls.text, sizeof(bad.tls.text),
+				    "certificate has expired", 0), 0);
+    ck_assert_int_eq(parse(&bad, 1), 0);	/* why it was not verified */
+
+    /* A connection whose TLS end the cache is: PUT and HIT, no text. */
+    bad = put_msg("a", 2);
+    bad.tls = msg.tls;
+    ck_assert_int_eq(parse(&bad, 1), 0);
+    ck_assert_int_eq(cache_msg_text(bad.tls.text, sizeof(bad.tls.text), "x",
+				    0), 0);
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad = put_msg("a", 2);
+    ck_assert_int_eq(cache_msg_text(bad.tls.version, sizeof(bad.tls.version),
+				    "TLSv1.3", 0), 0);
+    ck_assert_int_eq(parse(&bad, 1), -1);	/* plaintext with a version */
+
+    cache_msg_init(&bad, CACHE_TLS_FAIL);
+    ck_assert_int_eq(cache_msg_text(bad.key, sizeof(bad.key), "k", 0), 0);
+    ck_assert_int_eq(parse(&bad, 0), -1);	/* no reason */
+    ck_assert_int_eq(cache_msg_text(bad.tls.text, sizeof(bad.tls.text),
+				    "TLS handshake failed", 0), 0);
+    ck_assert_int_eq(parse(&bad, 0), 0);
+    ck_assert_int_eq(parse(&bad, 1), -1);
+    bad.tls.flags = CACHE_TLS_ACTIVE;
+    ck_assert_int_eq(parse(&bad, 0), -1);
+    bad.type = CACHE_TLS_DECLINE;
+    bad.tls.flags = 0;
+    ck_assert_int_eq(parse(&bad, 0), 0);
+    memset(bad.tls.text, 0, sizeof(bad.tls.text));	/* a reason is optional */
+    ck_assert_int_eq(parse(&bad, 0), 0);
+    bad.tls.wait_ms = 1;
+    ck_assert_int_eq(parse(&bad, 0), -1);
+
+    cache_msg_init(&bad, CACHE_TAKE);		/* no TLS fields elsewhere */
+    ck_assert_int_eq(cache_msg_text(bad.key, sizeof(bad.key), "k", 0), 0);
+    bad.tls.flags = CACHE_TLS_ACTIVE;
+    ck_assert_int_eq(parse(&bad, 0), -1);
+}
+END_TEST
+
 /* load - rrconfig_load() with no file and one override */
 
 static int load(struct rrconfig *conf, const char *override, char *err,
@@ -268,6 +409,9 @@ START_TEST(test_settings)
 	"connection_reuse_count_limit=0",
 	"connection_cache_per_host=0",
 	"connection_cache_per_host=1001",
+	"tls_connection_reuse=maybe",
+	"tls_proxy_limit=0",
+	"tls_proxy_limit=1001",
     };
     struct rrconfig conf;
     char    err[CF_ERR_MAX];
@@ -279,6 +423,8 @@ START_TEST(test_settings)
     ck_assert_int_eq(conf.cache_time_limit, 2);
     ck_assert_int_eq(conf.cache_reuse_limit, 100);
     ck_assert_int_eq(conf.cache_per_host, 20);
+    ck_assert_int_eq(conf.tls_conn_reuse, 1);
+    ck_assert_int_eq(conf.tls_proxy_limit, 100);
     rrconfig_free(&conf);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 	ck_assert_msg(load(&conf, bad[i], err, sizeof(err)) < 0, "%s", bad[i]);
@@ -374,6 +520,7 @@ int     main(void)
     tcase_add_test(tc, test_settings);
     tcase_add_test(tc, test_sessions);
     tcase_add_test(tc, test_parse_sessions);
+    tcase_add_test(tc, test_parse_tls);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }

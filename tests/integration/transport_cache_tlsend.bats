@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# transport_cache_tlsend.bats - rrelay-cache as the TLS end of rrelay's
+# connections (tls_connection_reuse, the default): whole TLS connections
+# reused across deliveries, against a real Postfix smtpd upstream with TLS
+# ("up", see tls_lib.bash), and every fault of the TLS end deferred or
+# recovered, never lost or bounced.
+
+bats_require_minimum_version 1.5.0
+load lib
+load tls_lib
+
+setup_file() {
+    rr_tls_setup_file
+}
+
+teardown_file() {
+    rr_tls_teardown_file
+}
+
+setup() {
+    rr_setup
+    rr_require_rrelay
+    rr_tls_require
+    SOCK=$RR_T/cache/cache.sock
+    mkdir -m 700 "$RR_T/cache"
+    : >"$RR_T/cache.log"
+    chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log"
+    rr_tls_up_init final
+    rr_tls_up_start
+}
+
+teardown() {
+    rr_teardown
+}
+
+# cache_start [NAME=VALUE...]: start rrelay-cache with these settings
+cache_start() {
+    local opts=() o
+    for o in "$@"; do
+        opts+=(-o "$o")
+    done
+    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+        "$RR_BUILD/rrelay-cache" -f -o "cache_socket=$SOCK" -o "log=$RR_T/cache.log" \
+        "${opts[@]}" </dev/null >>"$RR_T/cache.out" 2>&1 &
+    CACHE_PID=$!
+    rr_track_pid "$CACHE_PID"
+    rr_wait 10 test -S "$SOCK"
+}
+
+# send QID LEVEL SERVICE [RRELAY-ARG...]: one message at LEVEL to upstream SERVICE, with the cache
+send() {
+    local qid=$1 level=$2 svc=$3
+    shift 3
+    rr_tls_send "$qid" "$qid@example.org" "$(rr_tls_dest "$svc")" -o "cache_socket=$SOCK" \
+        -o "tls_security_level=$level" "$@"
+}
+
+# connects SERVICE: the TCP connections upstream SERVICE accepted
+connects() {
+    rr_tls_up_maillog_count "postfix/$1/smtpd\[[0-9]+\]: connect from"
+}
+
+# handshakes SERVICE: the TLS handshakes upstream SERVICE made
+handshakes() {
+    rr_tls_up_maillog_count "postfix/$1/smtpd\[[0-9]+\]: .*TLS connection established from"
+}
+
+# tls_ends: the cache's TLS end processes now running
+tls_ends() {
+    pgrep -P "$CACHE_PID" | wc -l
+}
+
+# use QID: QID's conn_use (1 when the line has none)
+use() {
+    local n
+    n=$(rr_tls_log "$1" | sed -n 's/.*, conn_use=\([0-9]*\),.*/\1/p' | head -1)
+    echo "${n:-1}"
+}
+
+@test "the cache is the TLS end: one connection and one handshake carry every delivery" {
+    cache_start connection_cache_time_limit=30s
+    local i
+    for i in 1 2 3 4 5 6 7 8; do
+        run -0 send "Q$i" verify good
+    done
+    rr_eq "delivered" 8 "$(rr_sink_count final)"
+    rr_eq "upstream connections" 1 "$(connects good)"
+    rr_eq "upstream handshakes" 1 "$(handshakes good)"
+    rr_eq "verified deliveries" 8 "$(rr_log_count 'tls=TLSv1\.3/[A-Z0-9_]+ verified, status=sent')"
+    rr_eq "Q1's conn_use" 1 "$(use Q1)"
+    rr_eq "Q8's conn_use" 8 "$(use Q8)"
+    rr_eq "TLS ends logged by the cache" 1 \
+        "$(grep -c "Verified TLS connection established to 127.0.0.1\[127.0.0.1\]:$(rr_tls_port good): TLSv1.3 with cipher" "$RR_T/cache.log")"
+    rr_eq "TLS ends running" 1 "$(tls_ends)"
+    rr_eq "hosts down" 0 "$(rr_log_count 'status=down')"
+    # SIGTERM: the idle connection gets QUIT through its TLS end, which then exits.
+    kill -TERM "$CACHE_PID"
+    rr_wait 10 test "$(tls_ends)" = 0
+    rr_wait 10 test "$(rr_tls_up_maillog_count "postfix/good/smtpd.*disconnect from .* quit=1")" = 1
+}
+
+@test "at may: a server without STARTTLS gets plaintext reuse, one with it TLS reuse" {
+    cache_start connection_cache_time_limit=30s
+    run -0 send P1 may plain
+    run -0 send P2 may plain
+    run -0 send T1 may good
+    run -0 send T2 may good
+    rr_eq "plaintext reuse" 2 "$(use P2)"
+    rr_eq "plaintext has no TLS" 0 "$(rr_tls_log_count P2 'tls=')"
+    rr_eq "TLS reuse" 2 "$(use T2)"
+    rr_eq "TLS at may (no CA check asked, but the CA is trusted)" 1 "$(rr_tls_log_count T2 'tls=TLSv1\.3/.* verified')"
+    rr_eq "connections to plain" 1 "$(connects plain)"
+    rr_eq "connections to good" 1 "$(connects good)"
+    rr_eq "delivered" 4 "$(rr_sink_count final)"
+}
+
+@test "verify fails through the TLS end: deferred 4.7.5, and nothing kept for reuse" {
+    cache_start connection_cache_time_limit=30s
+    run -75 send Q1 verify untrusted
+    [[ $output == 4.7.5* ]] || { rr_err "Q1: $output"; return 1; }
+    run -75 send Q2 verify untrusted
+    [[ $output == 4.7.5* ]] || { rr_err "Q2: $output"; return 1; }
+    rr_eq "upstream connections" 2 "$(connects untrusted)"
+    rr_eq "reused" 1 "$(use Q2)"
+    rr_eq "the cache's view" 2 "$(grep -c 'Untrusted TLS connection established' "$RR_T/cache.log")"
+    rr_eq "delivered" 0 "$(rr_sink_count final)"
+    # The same server at may takes the untrusted certificate, on its own connection.
+    run -0 send Q3 may untrusted
+    rr_eq "at may" 1 "$(rr_tls_log_count Q3 'tls=TLSv1\.3/.* untrusted, status=sent')"
+    rr_wait 10 test "$(tls_ends)" = 1
+}
+
+@test "a failed handshake: encrypt defers, may goes on in plaintext" {
+    cache_start
+    # tls12 speaks TLS 1.2 at most; rrelay asks for 1.3.
+    run -75 send Q1 encrypt tls12 -o 'tls_protocols=>=TLSv1.3'
+    [[ $output == 4.* ]] || { rr_err "Q1: $output"; return 1; }
+    rr_ge "the reason" 1 "$(rr_tls_log_count Q1 'TLS handshake failed')"
+    rr_eq "failed in the cache's TLS end" 1 "$(grep -c 'TLS end for .*: TLS handshake failed' "$RR_T/cache.log")"
+    run -0 send Q2 may tls12 -o 'tls_protocols=>=TLSv1.3'
+    rr_eq "plaintext after the failure" 1 "$(rr_tls_log_count Q2 'trying .* again without TLS')"
+    rr_eq "Q2 not over TLS" 0 "$(rr_tls_log_count Q2 'tls=')"
+    rr_eq "delivered" 1 "$(rr_sink_count final)"
+}
+
+@test "a changed policy or CA file never reuses a TLS connection" {
+    cache_start connection_cache_time_limit=30s
+    cp "$RR_TLS_DIR/ca.pem" "$RR_T/ca-copy.pem"
+    chmod 644 "$RR_T/ca-copy.pem"
+    run -0 send Q1 verify good -o "tls_ca_file=$RR_T/ca-copy.pem"
+    run -0 send Q2 verify good -o "tls_ca_file=$RR_T/ca-copy.pem"
+    rr_eq "same policy" 2 "$(use Q2)"
+    run -0 send Q3 encrypt good -o "tls_ca_file=$RR_T/ca-copy.pem"
+    rr_eq "another level" 1 "$(use Q3)"
+    run -0 send Q4 verify good
+    rr_eq "another CA file" 1 "$(use Q4)"
+    cat "$RR_TLS_DIR/ca.pem" "$RR_TLS_DIR/rogue.pem" >"$RR_T/ca-copy.pem"
+    touch -d '+1 minute' "$RR_T/ca-copy.pem"
+    run -0 send Q5 verify good -o "tls_ca_file=$RR_T/ca-copy.pem"
+    rr_eq "the CA file changed" 1 "$(use Q5)"
+    rr_eq "connections" 4 "$(connects good)"
+    rr_eq "delivered" 5 "$(rr_sink_count final)"
+}
+
+@test "a TLS connection is never reused past its count or time limit; a new TLS end resumes" {
+    cache_start connection_reuse_count_limit=3 connection_cache_time_limit=1s
+    local i
+    for i in 1 2 3 4 5 6 7; do
+        run -0 send "Q$i" verify good
+    done
+    rr_eq "highest conn_use" 3 "$(for i in 1 2 3 4 5 6 7; do use "Q$i"; done | sort -n | tail -1)"
+    rr_eq "connections (3 + 3 + 1)" 3 "$(connects good)"
+    # The time limit: the idle connection goes, and the next one resumes the session that
+    # the last TLS end kept in the cache.
+    sleep 2.5
+    run -0 send Q8 verify good
+    rr_eq "after the time limit" 1 "$(use Q8)"
+    rr_eq "resumed" 1 "$(rr_tls_log_count Q8 'verified resumed, status=sent')"
+    rr_eq "connections" 4 "$(connects good)"
+    rr_eq "delivered" 8 "$(rr_sink_count final)"
+}
+
+@test "a TLS end killed while idle: the next delivery connects afresh, no host down" {
+    cache_start connection_cache_time_limit=30s
+    run -0 send Q1 verify good
+    rr_eq "TLS ends" 1 "$(tls_ends)"
+    kill -KILL "$(pgrep -P "$CACHE_PID")"
+    run -0 send Q2 verify good
+    run -0 send Q3 verify good
+    rr_eq "Q3 reuses the new one" 2 "$(use Q3)"
+    rr_eq "hosts down" 0 "$(rr_log_count 'status=down')"
+    rr_eq "delivered" 3 "$(rr_sink_count final)"
+}
+
+@test "tls_proxy_limit reached, or tls_connection_reuse=no: rrelay makes the handshake itself" {
+    cache_start connection_cache_time_limit=30s tls_proxy_limit=1
+    run -0 send Q1 verify good
+    run -0 send Q2 verify tls12
+    rr_eq "rrelay says why" 1 "$(rr_tls_log_count Q2 'declined to be the TLS end .*tls_proxy_limit reached')"
+    rr_eq "the cache says why" 1 "$(grep -c 'declined: 1 TLS connections open, tls_proxy_limit is 1' "$RR_T/cache.log")"
+    rr_eq "Q2 over TLS" 1 "$(rr_tls_log_count Q2 'tls=TLSv1\.2/.* verified, status=sent')"
+    run -0 send Q3 verify good -o tls_connection_reuse=no
+    rr_eq "no reuse asked" 1 "$(use Q3)"
+    rr_eq "TLS ends" 1 "$(tls_ends)"
+    rr_eq "delivered" 3 "$(rr_sink_count final)"
+}
+
+@test "the cache killed with kill -9 mid-run over TLS: every message delivered exactly once" {
+    cache_start connection_cache_time_limit=60s
+    rr_postfix_init "$(rr_tls_dest good)" "cache_socket=$SOCK" tls_security_level=verify \
+        "tls_ca_file=$RR_TLS_DIR/ca.pem"
+    rr_postfix_start
+    rr_smtp_inject 40
+    rr_wait_ge 30 5 rr_sink_count final
+    kill -KILL "$CACHE_PID"
+    rr_wait_maillog 40 'relay=rrelay, .*status=sent' 60
+    rr_wait_queue_empty 30
+    rr_eq "maillog deferred/bounced" 0 "$(rr_maillog_count 'status=(deferred|bounced)')"
+    rr_eq "delivered" 40 "$(rr_sink_count final)"
+    rr_eq "duplicate Message-IDs" "" "$(cat "$RR_T"/sinks/final/dump/* | grep -i '^message-id:' | sort | uniq -d)"
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    rr_ge "TLS connections reused before the kill" 2 "$(rr_log_count 'conn_use=[0-9]+, .*tls=TLSv1\.3/.* verified')"
+    # The TLS ends of a dead cache end with their connections.
+    rr_wait 10 test "$(pgrep -f "rrelay-cache -f -o cache_socket=$SOCK" | wc -l)" = 0
+}
