@@ -302,7 +302,8 @@ bn_runs_table() {
         }
         if (cg && d > 0) { pf = sprintf("%.2f", $11 / d / 1e6); up = sprintf("%.2f", $12 / d / 1e6) }
         cfg = ($3 == "a") ? "a rrelay" : ($3 == "a2") ? "a2 rrelay+cache" : ($3 == "b") ? "b smtp(8)" : \
-              ($3 == "b2") ? "b2 smtp(8)+tlsproxy" : ($3 == "a2p") ? "a2p rrelay+cache, no TLS" : "c floor"
+              ($3 == "b2") ? "b2 smtp(8)+tlsproxy" : ($3 == "a2p") ? "a2p rrelay+cache, no TLS" : \
+              ($3 == "a2s") ? "a2s rrelay+cache, sessions only" : "c floor"
         printf "| %d | %s | %s | %.1f | %.2f | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
             NR, $2, cfg, $5, $6, $7, $8, $9, pf, up, busy, oth,
             (($2 == 4) ? $14 : "-"), (($2 == 4) ? $15 : "-"), (($2 == 4) ? $16 : "-") }'

@@ -15,7 +15,14 @@
  *	instead of sending QUIT; before it connects to the host that
  *	round-robin picked, it asks the cache for a connection to exactly
  *	that host, with the same TLS level and HELO name. The cache never
- *	chooses a host. Only plaintext sessions without AUTH are cached.
+ *	chooses a host. Sessions with AUTH are never cached.
+ *
+ *	For STARTTLS the cache is the TLS end, as tlsproxy(8) is for
+ *	smtp(8): rrelay passes the TCP socket after the server's 220 to
+ *	STARTTLS, with its whole TLS policy, and a process forked for that
+ *	connection (cache_tls.c) makes the handshake and carries the bytes
+ *	between the server and a plaintext socket pair, whose other end
+ *	rrelay uses and later hands back like any idle connection.
  *
  *	It reads the same rrelay.conf as rrelay and uses:
  *	cache_socket	(/run/rrelay/cache.sock) the socket. Its
@@ -27,6 +34,8 @@
  *		connection may carry.
  *	connection_cache_per_host	(20) idle connections kept per
  *		host; the oldest goes first.
+ *	tls_proxy_limit	(100) TLS ends running at one time; beyond it
+ *		the cache declines, and rrelay makes the handshake itself.
  *
  *	It also keeps TLS sessions (i2d_SSL_SESSION) under a key that
  *	names the server and the whole TLS policy, for their own lifetime,
@@ -36,7 +45,8 @@
  *	Only processes of the cache's own uid (SO_PEERCRED) may talk to
  *	it; others are refused and logged. A connection that leaves the
  *	cache other than to rrelay gets QUIT before it is closed, and on
- *	SIGTERM or SIGINT every one of them does.
+ *	SIGTERM or SIGINT every one of them does. TLS ends ignore SIGTERM:
+ *	one that carries a delivery finishes it, an idle one ends on QUIT.
  *
  *	Options:
  *	-c FILE	the configuration file (default /etc/rrelay/rrelay.conf,

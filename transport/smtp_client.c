@@ -52,10 +52,13 @@
  *					duplicate it
  *
  *	With rrelay-cache (cache_client.c): before connecting, a session
- *	that would be plaintext without AUTH takes the cache's idle
- *	connection for exactly this destination, TLS level and HELO name,
- *	if there is one, and starts at MAIL FROM with the EHLO keywords
- *	that came with it. If that connection fails before MAIL FROM is
+ *	without AUTH or implicit TLS takes the cache's idle connection
+ *	for exactly this destination, TLS level, HELO name and (for "may"
+ *	and up, with tls_connection_reuse) TLS policy, if there is one,
+ *	and starts at MAIL FROM with the EHLO keywords that came with it.
+ *	For STARTTLS such a session asks the cache to be its TLS end
+ *	(smtp_hello.c, cache_tls.c): then it goes on in plaintext on a
+ *	socket to the cache, with what the cache's handshake gave. If that connection fails before MAIL FROM is
  *	accepted (lost, 421, timeout), it is closed and a fresh one made,
  *	logged at debug level only: the host is not blamed. After a 250
  *	to the final dot with nothing left to read or send, the

@@ -93,6 +93,7 @@ extern void smtp_step_helo(struct session *s);
 extern void smtp_step_mail(struct session *s);
 extern void smtp_step_rcpt(struct session *s);
 extern void smtp_step_starttls(struct session *s);
+extern void smtp_start_tls(struct session *s);
 extern void smtp_watch_greeting(struct session *s);
 
 #endif

@@ -375,15 +375,15 @@ rr_tls_received() {
 # ---------------------------------------------------------------------------
 # The STARTTLS injection server (tests/tools/starttls_inject.c)
 
-# rr_inject_start NAME: start starttls_inject on a free port; its log is $RR_T/inject/NAME/log
+# rr_inject_start NAME [silent]: start starttls_inject on a free port (silent: no injection, no handshake); its log is $RR_T/inject/NAME/log
 rr_inject_start() {
-    local name=$1 d bin port pid
+    local name=$1 mode=${2:-} d bin port pid
     d=$RR_T/inject/$name
     mkdir -p "$d"
     bin=$(rr_tool starttls_inject) || return 1
     port=$(rr_free_port) || return 1
     echo "$port" >"$d/port"
-    "$bin" "$port" "$d/log" </dev/null >"$d/out" 2>&1 3>&- 4>&- &
+    "$bin" "$port" "$d/log" ${mode:+"$mode"} </dev/null >"$d/out" 2>&1 3>&- 4>&- &
     pid=$!
     rr_track_pid "$pid"
     rr_wait 10 grep -q '^listening' "$d/log" || {

@@ -26,6 +26,8 @@ setup() {
     : >"$RR_T/cache.log"
     chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log"
     rr_tls_up_init final
+    # slow: STARTTLS as "good", and 3 s before each RCPT's reply, time for a fault mid-delivery
+    rr_tls_service slow smtpd_recipient_restrictions=sleep,3,permit_mynetworks,reject
     rr_tls_up_start
 }
 
@@ -70,6 +72,21 @@ tls_ends() {
     pgrep -P "$CACHE_PID" | wc -l
 }
 
+# ends_are N: true when the cache runs N TLS ends
+ends_are() {
+    [[ $(tls_ends) == "$1" ]]
+}
+
+# quits_are N: true when upstream good logged N sessions that ended with QUIT
+quits_are() {
+    [[ $(rr_tls_up_maillog_count "postfix/good/smtpd.*disconnect from .* quit=1") == "$1" ]]
+}
+
+# no_cache_left: true when no rrelay-cache process (nor TLS end) of this test runs
+no_cache_left() {
+    ! pgrep -f "rrelay-cache -f -o cache_socket=$SOCK" >/dev/null
+}
+
 # use QID: QID's conn_use (1 when the line has none)
 use() {
     local n
@@ -95,8 +112,8 @@ use() {
     rr_eq "hosts down" 0 "$(rr_log_count 'status=down')"
     # SIGTERM: the idle connection gets QUIT through its TLS end, which then exits.
     kill -TERM "$CACHE_PID"
-    rr_wait 10 test "$(tls_ends)" = 0
-    rr_wait 10 test "$(rr_tls_up_maillog_count "postfix/good/smtpd.*disconnect from .* quit=1")" = 1
+    rr_wait 10 ends_are 0
+    rr_wait 10 quits_are 1
 }
 
 @test "at may: a server without STARTTLS gets plaintext reuse, one with it TLS reuse" {
@@ -127,7 +144,7 @@ use() {
     # The same server at may takes the untrusted certificate, on its own connection.
     run -0 send Q3 may untrusted
     rr_eq "at may" 1 "$(rr_tls_log_count Q3 'tls=TLSv1\.3/.* untrusted, status=sent')"
-    rr_wait 10 test "$(tls_ends)" = 1
+    rr_wait 10 ends_are 1
 }
 
 @test "a failed handshake: encrypt defers, may goes on in plaintext" {
@@ -221,5 +238,50 @@ use() {
     rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
     rr_ge "TLS connections reused before the kill" 2 "$(rr_log_count 'conn_use=[0-9]+, .*tls=TLSv1\.3/.* verified')"
     # The TLS ends of a dead cache end with their connections.
-    rr_wait 10 test "$(pgrep -f "rrelay-cache -f -o cache_socket=$SOCK" | wc -l)" = 0
+    rr_wait 10 no_cache_left
+}
+
+@test "a TLS end killed mid-delivery: deferred with 4.x.x, never bounced or lost" {
+    cache_start
+    send Q1 verify slow >"$RR_T/q1.out" 2>&1 &
+    local pid=$!
+    rr_wait 10 ends_are 1
+    sleep 1
+    kill -KILL "$(pgrep -P "$CACHE_PID")"
+    local rc=0
+    wait "$pid" || rc=$?
+    rr_eq "exit status (output: $(cat "$RR_T/q1.out"))" 75 "$rc"
+    [[ $(head -c 2 "$RR_T/q1.out") == 4. ]] || { rr_err "output: $(cat "$RR_T/q1.out")"; return 1; }
+    rr_eq "delivered" 0 "$(rr_sink_count final)"
+    # The next delivery (after the host's backoff) makes a new TLS end.
+    run -0 send Q2 verify slow -o backoff=1s
+    rr_eq "delivered" 1 "$(rr_sink_count final)"
+}
+
+@test "the cache killed mid-delivery: the TLS end finishes the delivery" {
+    cache_start
+    send Q1 verify slow >"$RR_T/q1.out" 2>&1 &
+    local pid=$!
+    rr_wait 10 ends_are 1
+    local end
+    end=$(pgrep -P "$CACHE_PID")
+    kill -KILL "$CACHE_PID"
+    local rc=0
+    wait "$pid" || rc=$?
+    rr_eq "exit status (output: $(cat "$RR_T/q1.out"))" 0 "$rc"
+    rr_eq "delivered" 1 "$(rr_sink_count final)"
+    rr_eq "over TLS, verified" 1 "$(rr_tls_log_count Q1 'tls=TLSv1\.3/.* verified, status=sent')"
+    # Its cache gone, rrelay sent QUIT through the TLS end, which then ended.
+    rr_wait 10 test ! -d "/proc/$end"
+}
+
+@test "a server silent after STARTTLS: the TLS end's handshake times out, deferred" {
+    cache_start
+    rr_inject_start mute silent
+    run -75 rr_tls_send Q1 Q1@example.org "[$RR_HOST]:$(rr_inject_port mute)" \
+        -o "cache_socket=$SOCK" -o tls_security_level=encrypt -o command_timeout=2s
+    [[ $output == 4.* ]] || { rr_err "output: $output"; return 1; }
+    rr_ge "the reason" 1 "$(rr_tls_log_count Q1 'TLS handshake timed out')"
+    rr_eq "the TLS end's view" 1 "$(grep -c 'TLS end for .*: TLS handshake timed out' "$RR_T/cache.log")"
+    rr_eq "the server saw the handshake start" 1 "$(grep -c 'after-starttls bytes=[1-9][0-9]* first=0x16' "$RR_T/inject/mute/log")"
 }

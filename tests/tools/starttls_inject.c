@@ -2,7 +2,7 @@
  * NAME
  *	starttls_inject - SMTP server that injects a reply after STARTTLS
  * SYNOPSIS
- *	starttls_inject PORT LOGFILE
+ *	starttls_inject PORT LOGFILE [silent]
  * DESCRIPTION
  *	starttls_inject listens on 127.0.0.1:PORT and plays a server in
  *	the STARTTLS command-injection family (CVE-2011-0411 style, seen
@@ -14,6 +14,11 @@
  *	in one write(2), so the client has the extra reply in its buffer
  *	before any TLS handshake. A client that then starts the handshake
  *	anyway would take "250 injected" as a TLS-protected reply.
+ *
+ *	With "silent" it answers STARTTLS with the 220 alone and then plays
+ *	a server whose TLS handshake never comes: it reads, and says nothing
+ *	("S: ready" in the log). A client's handshake then runs into its
+ *	time limit.
  *
  *	The server does no TLS itself. After its STARTTLS reply it only
  *	reads what the client sends until the client closes (or 10s pass),
@@ -62,6 +67,7 @@
 #define IDLE_MS		10000		/* a silent client is dropped */
 #define LINE_MAX_LEN	1000
 
+static int silent;			/* no injection; no handshake either */
 static volatile sig_atomic_t stop;
 static int log_fd = -1;
 
@@ -235,10 +241,11 @@ static void session(int fd)
 	} else if (strncasecmp(line, "HELO", 4) == 0) {
 	    reply = "250 inject.rrelay.test\r\n";
 	} else if (strcasecmp(line, "STARTTLS") == 0) {
-	    if (send_all(fd, "220 2.0.0 Ready to start TLS\r\n"
+	    if (send_all(fd, silent ? "220 2.0.0 Ready to start TLS\r\n" :
+			 "220 2.0.0 Ready to start TLS\r\n"
 			 "250 2.0.0 injected\r\n") < 0)
 		return;
-	    log_line("S: injected");
+	    log_line(silent ? "S: ready" : "S: injected");
 	    after_starttls(&c);
 	    return;
 	} else if (strncasecmp(line, "MAIL", 4) == 0
@@ -269,8 +276,10 @@ int     main(int argc, char **argv)
     int     lfd;
     int     cfd;
 
-    if (argc != 3) {
-	fprintf(stderr, "usage: starttls_inject PORT LOGFILE\n");
+    if (argc == 4 && strcmp(argv[3], "silent") == 0)
+	silent = 1;
+    else if (argc != 3) {
+	fprintf(stderr, "usage: starttls_inject PORT LOGFILE [silent]\n");
 	return (1);
     }
     memset(&sa, 0, sizeof(sa));
