@@ -83,7 +83,7 @@ void    smtp_tls_end_learn(struct session *s, const struct cache_tls *t)
 	       s->level == TLS_SECURE && s->match ? s->match : 0);
 }
 
-/* tls_request - the TLS_START policy for this session; -1 if it does not fit */
+/* tls_request - the TLS_START policy for this session; -1 if it does not fit or a file is relative */
 
 static int tls_request(struct session *s, const char *names,
 		               struct cache_tls *t)
@@ -94,6 +94,11 @@ static int tls_request(struct session *s, const char *names,
 		    c->data_timeout) + c->cache_time_limit + 10;
 
     memset(t, 0, sizeof(*t));
+    if ((c->tls_ca_file[0] && c->tls_ca_file[0] != '/')
+	|| (c->tls_ca_path[0] && c->tls_ca_path[0] != '/')
+	|| (c->tls_cert_file[0] && c->tls_cert_file[0] != '/')
+	|| (c->tls_key_file[0] && c->tls_key_file[0] != '/'))
+	return (-1);				/* the cache's cwd is not ours */
     t->level = (uint32_t) s->level;
     t->wait_ms = (uint32_t) (wait < 1 ? 1 : wait > CACHE_WAIT_MAX ?
 			     CACHE_WAIT_MAX : wait);

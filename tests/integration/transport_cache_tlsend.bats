@@ -111,8 +111,12 @@ use() {
     rr_eq "TLS ends running" 1 "$(tls_ends)"
     rr_eq "hosts down" 0 "$(rr_log_count 'status=down')"
     # SIGTERM: the idle connection gets QUIT through its TLS end, which then exits.
+    local end rc=0
+    end=$(pgrep -P "$CACHE_PID")
     kill -TERM "$CACHE_PID"
-    rr_wait 10 ends_are 0
+    wait "$CACHE_PID" || rc=$?
+    rr_eq "rrelay-cache exit status (output: $(cat "$RR_T/cache.out"))" 0 "$rc"
+    rr_wait 10 test ! -d "/proc/$end"
     rr_wait 10 quits_are 1
 }
 
