@@ -102,29 +102,13 @@ all_settled() {
     done <"$RR_T/rcpts"
 }
 
-# cache_start: rrelay-cache as user rrelay; its socket in $RR_T/cache/cache.sock
-cache_start() {
-    mkdir -m 700 "$RR_T/cache"
-    : >"$RR_T/cache.log"
-    chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log"
-    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
-        "$RR_BUILD/rrelay-cache" -f -o "cache_socket=$RR_T/cache/cache.sock" \
-        -o "log=$RR_T/cache.log" </dev/null >>"$RR_T/cache.out" 2>&1 &
-    rr_track_pid "$!"
-    rr_wait 10 test -S "$RR_T/cache/cache.sock"
-}
-
 @test "fault matrix: every message delivered once, deferred or bounced; never lost" {
     matrix
 }
 
 @test "fault matrix with rrelay-cache: the same counts, connections reused" {
-    [[ -x $RR_BUILD/rrelay-cache ]] || {
-        rr_err "rrelay-cache not built"
-        return 1
-    }
-    cache_start
-    matrix "cache_socket=$RR_T/cache/cache.sock"
+    rr_cache_start
+    matrix "cache_socket=$SOCK"
     rr_ge "deliveries on a reused connection" 1 "$(rr_log_count 'conn_use=[0-9]+, .*status=sent')"
 }
 

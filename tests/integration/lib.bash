@@ -14,6 +14,8 @@
 #        etc/ queue/ data/ maillog smtpd_port
 #   $RR_T/sinks/<name>/    an smtp-sink: port pid out dump/
 #   $RR_T/silent/<name>/   a silent_server: port pid out count
+#   $RR_T/cache/cache.sock rrelay-cache's socket (rr_cache_start); its log
+#                          $RR_T/cache.log, output cache.out, pid cache.pid
 #
 # State is kept in files, not shell variables, so helpers also work from
 # subshells ($(...), bats `run`). The instance a helper acts on is named
@@ -369,6 +371,33 @@ rr_tool() {
         "${CC:-cc}" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin" "$src" || return 1
     fi
     echo "$bin"
+}
+
+# rr_cache_start [NAME=VALUE...]: start rrelay-cache as user rrelay with these settings, in the
+# foreground (its pid in $CACHE_PID and $RR_T/cache.pid, tracked); its socket is $RR_T/cache/cache.sock
+# ($SOCK), in a directory only rrelay may enter, as the cache demands
+rr_cache_start() {
+    local opts=() o
+    SOCK=$RR_T/cache/cache.sock
+    [[ -x $RR_BUILD/rrelay-cache ]] || {
+        rr_err "rrelay-cache not found at $RR_BUILD/rrelay-cache (run make)"
+        return 1
+    }
+    if [[ ! -d $RR_T/cache ]]; then
+        mkdir -m 700 "$RR_T/cache" && : >"$RR_T/cache.log" &&
+            chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log" || return 1
+    fi
+    for o in "$@"; do
+        opts+=(-o "$o")
+    done
+    # Not through rr_as_rrelay: $! must be the cache itself, not a subshell.
+    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+        "$RR_BUILD/rrelay-cache" -f -o "cache_socket=$SOCK" -o "log=$RR_T/cache.log" \
+        "${opts[@]}" </dev/null >>"$RR_T/cache.out" 2>&1 &
+    CACHE_PID=$!
+    echo "$CACHE_PID" >"$RR_T/cache.pid"
+    rr_track_pid "$CACHE_PID"
+    rr_wait 10 test -S "$SOCK"
 }
 
 # rr__tool_bg DIR TOOL ARG...: run test tool TOOL in the background, output in DIR/out, its pid in DIR/pid

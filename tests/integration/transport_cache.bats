@@ -25,22 +25,7 @@ teardown() {
 
 SENT='relay=rrelay, .*status=sent'
 
-# cache_start [NAME=VALUE...]: run rrelay-cache as user rrelay in the foreground
-cache_start() {
-    local opts=() o
-    for o in "$@"; do
-        opts+=(-o "$o")
-    done
-    # Not through rr_as_rrelay: $! must be the cache itself, not a subshell.
-    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
-        "$CACHE" -f -o "cache_socket=$SOCK" -o "log=$RR_T/cache.log" \
-        "${opts[@]}" </dev/null >>"$RR_T/cache.out" 2>&1 &
-    echo $! >"$RR_T/cache.pid"
-    rr_track_pid "$!"
-    rr_wait 10 test -S "$SOCK"
-}
-
-# cache_signal SIG: send SIG to the cache
+# cache_signal SIG: send SIG to rrelay-cache
 cache_signal() {
     kill "-$1" "$(cat "$RR_T/cache.pid")"
 }
@@ -86,7 +71,7 @@ take_as() {
     rr_sink_start s1
     rr_sink_start s2
     rr_sink_start s3
-    cache_start connection_cache_time_limit=60s
+    rr_cache_start connection_cache_time_limit=60s
     rr_postfix_init "$(rr_relayhost "$(rr_sink_port s1)" "$(rr_sink_port s2)" "$(rr_sink_port s3)")" \
         "cache_socket=$SOCK"
     rr_postconf rrelay_destination_concurrency_limit=2
@@ -114,7 +99,7 @@ take_as() {
 @test "an upstream that closes idle connections: fresh connection, no host down, nothing lost" {
     rr_sink_start s1 -t 1 # smtp-sink ends a session idle for 1s
     port=$(rr_sink_port s1)
-    cache_start connection_cache_time_limit=60s
+    rr_cache_start connection_cache_time_limit=60s
     run -0 send_one Q1 "$port"
     rr_wait_eq 10 1 rr_sink_sessions s1 # the sink hung up on the cached connection
     run -0 send_one Q2 "$port"
@@ -134,7 +119,7 @@ take_as() {
 @test "the cache killed with kill -9 mid-run: every message delivered exactly once" {
     rr_sink_start s1
     rr_sink_start s2
-    cache_start connection_cache_time_limit=60s
+    rr_cache_start connection_cache_time_limit=60s
     rr_postfix_init "$(rr_relayhost "$(rr_sink_port s1)" "$(rr_sink_port s2)")" "cache_socket=$SOCK"
     rr_postfix_start
     rr_smtp_inject 40
@@ -153,7 +138,7 @@ take_as() {
 @test "another uid can't take a connection from the cache" {
     rr_sink_start s1
     port=$(rr_sink_port s1)
-    cache_start connection_cache_time_limit=60s
+    rr_cache_start connection_cache_time_limit=60s
     run -0 send_one Q1 "$port"
     # nobody can't even reach the socket: the directory is closed to it.
     run take_as --reuid=65534 --regid=65534 --clear-groups -- "$(key "$port")"
@@ -172,7 +157,7 @@ take_as() {
 @test "a connection is never reused past its count or time limit" {
     rr_sink_start s1
     port=$(rr_sink_port s1)
-    cache_start connection_cache_time_limit=60s connection_reuse_count_limit=3
+    rr_cache_start connection_cache_time_limit=60s connection_reuse_count_limit=3
     for q in 1 2 3 4 5 6 7; do
         run -0 send_one "Q$q" "$port"
     done
@@ -185,7 +170,7 @@ take_as() {
     rr_eq "delivered" 7 "$(rr_sink_count s1)"
     # Time: idle past connection_cache_time_limit, the cache closes it.
     : >"$RR_T/rrelay.log"
-    cache_start connection_cache_time_limit=1s
+    rr_cache_start connection_cache_time_limit=1s
     run -0 send_one Q8 "$port"
     rr_wait_eq 10 4 rr_sink_sessions s1
     run -0 send_one Q9 "$port"
@@ -196,7 +181,7 @@ take_as() {
 @test "a cache that stops answering costs a delivery a second, nothing more" {
     rr_sink_start s1
     port=$(rr_sink_port s1)
-    cache_start connection_cache_time_limit=60s
+    rr_cache_start connection_cache_time_limit=60s
     run -0 send_one Q1 "$port"
     cache_signal STOP
     run -0 send_one Q2 "$port"

@@ -22,16 +22,7 @@ setup() {
     rr_setup
     rr_require_rrelay
     rr_tls_require
-    SOCK=$RR_T/cache/cache.sock
-    mkdir -m 700 "$RR_T/cache"
-    : >"$RR_T/cache.log"
-    chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log"
-    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
-        "$RR_BUILD/rrelay-cache" -f -o "cache_socket=$SOCK" -o "log=$RR_T/cache.log" \
-        </dev/null >>"$RR_T/cache.out" 2>&1 &
-    CACHE_PID=$!
-    rr_track_pid "$CACHE_PID"
-    rr_wait 10 test -S "$SOCK"
+    rr_cache_start
     rr_tls_up_init final
     rr_tls_up_start
 }

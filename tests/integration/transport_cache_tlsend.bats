@@ -21,10 +21,6 @@ setup() {
     rr_setup
     rr_require_rrelay
     rr_tls_require
-    SOCK=$RR_T/cache/cache.sock
-    mkdir -m 700 "$RR_T/cache"
-    : >"$RR_T/cache.log"
-    chown "$RR_USER:" "$RR_T/cache" "$RR_T/cache.log"
     rr_tls_up_init final
     # slow: STARTTLS as "good", and 3 s before each RCPT's reply, time for a fault mid-delivery
     rr_tls_service slow smtpd_recipient_restrictions=sleep,3,permit_mynetworks,reject
@@ -33,20 +29,6 @@ setup() {
 
 teardown() {
     rr_teardown
-}
-
-# cache_start [NAME=VALUE...]: start rrelay-cache with these settings
-cache_start() {
-    local opts=() o
-    for o in "$@"; do
-        opts+=(-o "$o")
-    done
-    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
-        "$RR_BUILD/rrelay-cache" -f -o "cache_socket=$SOCK" -o "log=$RR_T/cache.log" \
-        "${opts[@]}" </dev/null >>"$RR_T/cache.out" 2>&1 &
-    CACHE_PID=$!
-    rr_track_pid "$CACHE_PID"
-    rr_wait 10 test -S "$SOCK"
 }
 
 # send QID LEVEL SERVICE [RRELAY-ARG...]: one message at LEVEL to upstream SERVICE, with the cache
@@ -95,7 +77,7 @@ use() {
 }
 
 @test "the cache is the TLS end: one connection and one handshake carry every delivery" {
-    cache_start connection_cache_time_limit=30s
+    rr_cache_start connection_cache_time_limit=30s
     local i
     for i in 1 2 3 4 5 6 7 8; do
         run -0 send "Q$i" verify good
@@ -121,7 +103,7 @@ use() {
 }
 
 @test "at may: a server without STARTTLS gets plaintext reuse, one with it TLS reuse" {
-    cache_start connection_cache_time_limit=30s
+    rr_cache_start connection_cache_time_limit=30s
     run -0 send P1 may plain
     run -0 send P2 may plain
     run -0 send T1 may good
@@ -136,7 +118,7 @@ use() {
 }
 
 @test "verify fails through the TLS end: deferred 4.7.5, and nothing kept for reuse" {
-    cache_start connection_cache_time_limit=30s
+    rr_cache_start connection_cache_time_limit=30s
     run -75 send Q1 verify untrusted
     [[ $output == 4.7.5* ]] || { rr_err "Q1: $output"; return 1; }
     run -75 send Q2 verify untrusted
@@ -152,7 +134,7 @@ use() {
 }
 
 @test "a failed handshake: encrypt defers, may goes on in plaintext" {
-    cache_start
+    rr_cache_start
     # tls12 speaks TLS 1.2 at most; rrelay asks for 1.3.
     run -75 send Q1 encrypt tls12 -o 'tls_protocols=>=TLSv1.3'
     [[ $output == 4.* ]] || { rr_err "Q1: $output"; return 1; }
@@ -165,7 +147,7 @@ use() {
 }
 
 @test "a changed policy or CA file never reuses a TLS connection" {
-    cache_start connection_cache_time_limit=30s
+    rr_cache_start connection_cache_time_limit=30s
     cp "$RR_TLS_DIR/ca.pem" "$RR_T/ca-copy.pem"
     chmod 644 "$RR_T/ca-copy.pem"
     run -0 send Q1 verify good -o "tls_ca_file=$RR_T/ca-copy.pem"
@@ -184,7 +166,7 @@ use() {
 }
 
 @test "a TLS connection is never reused past its count or time limit; a new TLS end resumes" {
-    cache_start connection_reuse_count_limit=3 connection_cache_time_limit=1s
+    rr_cache_start connection_reuse_count_limit=3 connection_cache_time_limit=1s
     local i
     for i in 1 2 3 4 5 6 7; do
         run -0 send "Q$i" verify good
@@ -202,7 +184,7 @@ use() {
 }
 
 @test "a TLS end killed while idle: the next delivery connects afresh, no host down" {
-    cache_start connection_cache_time_limit=30s
+    rr_cache_start connection_cache_time_limit=30s
     run -0 send Q1 verify good
     rr_eq "TLS ends" 1 "$(tls_ends)"
     kill -KILL "$(pgrep -P "$CACHE_PID")"
@@ -214,7 +196,7 @@ use() {
 }
 
 @test "tls_proxy_limit reached, or tls_connection_reuse=no: rrelay makes the handshake itself" {
-    cache_start connection_cache_time_limit=30s tls_proxy_limit=1
+    rr_cache_start connection_cache_time_limit=30s tls_proxy_limit=1
     run -0 send Q1 verify good
     run -0 send Q2 verify tls12
     rr_eq "rrelay says why" 1 "$(rr_tls_log_count Q2 'declined to be the TLS end .*tls_proxy_limit reached')"
@@ -227,7 +209,7 @@ use() {
 }
 
 @test "the cache killed with kill -9 mid-run over TLS: every message delivered exactly once" {
-    cache_start connection_cache_time_limit=60s
+    rr_cache_start connection_cache_time_limit=60s
     rr_postfix_init "$(rr_tls_dest good)" "cache_socket=$SOCK" tls_security_level=verify \
         "tls_ca_file=$RR_TLS_DIR/ca.pem"
     rr_postfix_start
@@ -246,7 +228,7 @@ use() {
 }
 
 @test "a TLS end killed mid-delivery: deferred with 4.x.x, never bounced or lost" {
-    cache_start
+    rr_cache_start
     send Q1 verify slow >"$RR_T/q1.out" 2>&1 &
     local pid=$!
     rr_wait 10 ends_are 1
@@ -263,7 +245,7 @@ use() {
 }
 
 @test "the cache killed mid-delivery: the TLS end finishes the delivery" {
-    cache_start
+    rr_cache_start
     send Q1 verify slow >"$RR_T/q1.out" 2>&1 &
     local pid=$!
     rr_wait 10 ends_are 1
@@ -280,7 +262,7 @@ use() {
 }
 
 @test "a server silent after STARTTLS: the TLS end's handshake times out, deferred" {
-    cache_start
+    rr_cache_start
     rr_inject_start mute silent
     run -75 rr_tls_send Q1 Q1@example.org "[$RR_HOST]:$(rr_inject_port mute)" \
         -o "cache_socket=$SOCK" -o tls_security_level=encrypt -o command_timeout=2s
