@@ -73,6 +73,7 @@ tls_word() {
     rr_eq "another server again" "verified resumed" "$(tls_word Q9)"
     rr_eq "TLS 1.2 resumed" 1 "$(rr_tls_log_count Q9 'tls=TLSv1\.2/')"
     rr_eq "hosts down" 0 "$(rr_log_count 'status=down')"
+    rr_tls_wait_sink final 9
     rr_eq "delivered" 9 "$(rr_sink_count final)"
 }
 

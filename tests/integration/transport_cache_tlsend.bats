@@ -54,6 +54,12 @@ tls_ends() {
     pgrep -P "$CACHE_PID" | wc -l
 }
 
+# delivered N: the final sink got N messages (the upstream relays them after its 250: wait)
+delivered() {
+    [[ $1 == 0 ]] || rr_tls_wait_sink final "$1"
+    rr_eq "messages at the final sink" "$1" "$(rr_sink_count final)"
+}
+
 # ends_are N: true when the cache runs N TLS ends
 ends_are() {
     [[ $(tls_ends) == "$1" ]]
@@ -82,7 +88,7 @@ use() {
     for i in 1 2 3 4 5 6 7 8; do
         run -0 send "Q$i" verify good
     done
-    rr_eq "delivered" 8 "$(rr_sink_count final)"
+    delivered 8
     rr_eq "upstream connections" 1 "$(connects good)"
     rr_eq "upstream handshakes" 1 "$(handshakes good)"
     rr_eq "verified deliveries" 8 "$(rr_log_count 'tls=TLSv1\.3/[A-Z0-9_]+ verified, status=sent')"
@@ -114,7 +120,7 @@ use() {
     rr_eq "TLS at may (no CA check asked, but the CA is trusted)" 1 "$(rr_tls_log_count T2 'tls=TLSv1\.3/.* verified')"
     rr_eq "connections to plain" 1 "$(connects plain)"
     rr_eq "connections to good" 1 "$(connects good)"
-    rr_eq "delivered" 4 "$(rr_sink_count final)"
+    delivered 4
 }
 
 @test "verify fails through the TLS end: deferred 4.7.5, and nothing kept for reuse" {
@@ -126,7 +132,7 @@ use() {
     rr_eq "upstream connections" 2 "$(connects untrusted)"
     rr_eq "reused" 1 "$(use Q2)"
     rr_eq "the cache's view" 2 "$(grep -c 'Untrusted TLS connection established' "$RR_T/cache.log")"
-    rr_eq "delivered" 0 "$(rr_sink_count final)"
+    delivered 0
     # The same server at may takes the untrusted certificate, on its own connection.
     run -0 send Q3 may untrusted
     rr_eq "at may" 1 "$(rr_tls_log_count Q3 'tls=TLSv1\.3/.* untrusted, status=sent')"
@@ -143,7 +149,7 @@ use() {
     run -0 send Q2 may tls12 -o 'tls_protocols=>=TLSv1.3'
     rr_eq "plaintext after the failure" 1 "$(rr_tls_log_count Q2 'trying .* again without TLS')"
     rr_eq "Q2 not over TLS" 0 "$(rr_tls_log_count Q2 'tls=')"
-    rr_eq "delivered" 1 "$(rr_sink_count final)"
+    delivered 1
 }
 
 @test "a changed policy or CA file never reuses a TLS connection" {
@@ -162,7 +168,7 @@ use() {
     run -0 send Q5 verify good -o "tls_ca_file=$RR_T/ca-copy.pem"
     rr_eq "the CA file changed" 1 "$(use Q5)"
     rr_eq "connections" 4 "$(connects good)"
-    rr_eq "delivered" 5 "$(rr_sink_count final)"
+    delivered 5
 }
 
 @test "a TLS connection is never reused past its count or time limit; a new TLS end resumes" {
@@ -180,7 +186,7 @@ use() {
     rr_eq "after the time limit" 1 "$(use Q8)"
     rr_eq "resumed" 1 "$(rr_tls_log_count Q8 'verified resumed, status=sent')"
     rr_eq "connections" 4 "$(connects good)"
-    rr_eq "delivered" 8 "$(rr_sink_count final)"
+    delivered 8
 }
 
 @test "a TLS end killed while idle: the next delivery connects afresh, no host down" {
@@ -192,7 +198,7 @@ use() {
     run -0 send Q3 verify good
     rr_eq "Q3 reuses the new one" 2 "$(use Q3)"
     rr_eq "hosts down" 0 "$(rr_log_count 'status=down')"
-    rr_eq "delivered" 3 "$(rr_sink_count final)"
+    delivered 3
 }
 
 @test "tls_proxy_limit reached, or tls_connection_reuse=no: rrelay makes the handshake itself" {
@@ -205,7 +211,7 @@ use() {
     run -0 send Q3 verify good -o tls_connection_reuse=no
     rr_eq "no reuse asked" 1 "$(use Q3)"
     rr_eq "TLS ends" 1 "$(tls_ends)"
-    rr_eq "delivered" 3 "$(rr_sink_count final)"
+    delivered 3
 }
 
 @test "the cache killed with kill -9 mid-run over TLS: every message delivered exactly once" {
@@ -219,7 +225,7 @@ use() {
     rr_wait_maillog 40 'relay=rrelay, .*status=sent' 60
     rr_wait_queue_empty 30
     rr_eq "maillog deferred/bounced" 0 "$(rr_maillog_count 'status=(deferred|bounced)')"
-    rr_eq "delivered" 40 "$(rr_sink_count final)"
+    delivered 40
     rr_eq "duplicate Message-IDs" "" "$(cat "$RR_T"/sinks/final/dump/* | grep -i '^message-id:' | sort | uniq -d)"
     rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
     rr_ge "TLS connections reused before the kill" 2 "$(rr_log_count 'conn_use=[0-9]+, .*tls=TLSv1\.3/.* verified')"
@@ -238,10 +244,10 @@ use() {
     wait "$pid" || rc=$?
     rr_eq "exit status (output: $(cat "$RR_T/q1.out"))" 75 "$rc"
     [[ $(head -c 2 "$RR_T/q1.out") == 4. ]] || { rr_err "output: $(cat "$RR_T/q1.out")"; return 1; }
-    rr_eq "delivered" 0 "$(rr_sink_count final)"
+    delivered 0
     # The next delivery (after the host's backoff) makes a new TLS end.
     run -0 send Q2 verify slow -o backoff=1s
-    rr_eq "delivered" 1 "$(rr_sink_count final)"
+    delivered 1
 }
 
 @test "the cache killed mid-delivery: the TLS end finishes the delivery" {
@@ -255,7 +261,7 @@ use() {
     local rc=0
     wait "$pid" || rc=$?
     rr_eq "exit status (output: $(cat "$RR_T/q1.out"))" 0 "$rc"
-    rr_eq "delivered" 1 "$(rr_sink_count final)"
+    delivered 1
     rr_eq "over TLS, verified" 1 "$(rr_tls_log_count Q1 'tls=TLSv1\.3/.* verified, status=sent')"
     # Its cache gone, rrelay sent QUIT through the TLS end, which then ended.
     rr_wait 10 test ! -d "/proc/$end"
