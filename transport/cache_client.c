@@ -307,7 +307,7 @@ int     cache_put(const struct rrconfig *conf, const char *key,
 	&& cache_msg_text(msg.addr, sizeof(msg.addr), conn->addr, 0) == 0
 	&& cache_msg_text(msg.ext, sizeof(msg.ext), conn->ext, 1) == 0
 	&& cache_open(conf) == 0) {
-	msg.tls.flags = conn->tls.flags;
+	msg.tls.flags = conn->tls.flags;	/* the result, not TLS_DONE's text */
 	memcpy(msg.tls.version, conn->tls.version, sizeof(msg.tls.version));
 	memcpy(msg.tls.cipher, conn->tls.cipher, sizeof(msg.tls.cipher));
 	if ((status = cache_send(cache_sock, &msg, conn->fd)) == 0)

@@ -57,10 +57,12 @@
  *	and up, with tls_connection_reuse) TLS policy, if there is one,
  *	and starts at MAIL FROM with the EHLO keywords that came with it.
  *	For STARTTLS such a session asks the cache to be its TLS end
- *	(smtp_hello.c, cache_tls.c): then it goes on in plaintext on a
- *	socket to the cache, with what the cache's handshake gave. If that connection fails before MAIL FROM is
- *	accepted (lost, 421, timeout), it is closed and a fresh one made,
- *	logged at debug level only: the host is not blamed. After a 250
+ *	(smtp_starttls.c, cache_tls.c): then it goes on in plaintext on
+ *	a socket to the cache, with what the cache's handshake gave. If
+ *	a reused connection fails before MAIL FROM is accepted (lost,
+ *	421, timeout), or the cache took a connection for its TLS end and
+ *	gave no answer, it is closed and a fresh one made, logged at
+ *	debug level only: the host is not blamed. After a 250
  *	to the final dot with nothing left to read or send, the
  *	connection goes to the cache instead of QUIT. Recipient lines
  *	then show conn_use=N when N > 1, as smtp(8)'s do. A TLS session
@@ -74,7 +76,8 @@
  *	res->reached tells that the host completed EHLO/HELO.
  *
  *	This file drives the state machine and talks to rrelay-cache;
- *	smtp_hello.c has the states up to MAIL FROM, smtp_data.c the mail
+ *	smtp_hello.c has the states up to MAIL FROM (smtp_starttls.c
+ *	STARTTLS and the handshakes), smtp_data.c the mail
  *	transaction, smtp_chat.c the replies and commands under them, and
  *	smtp_session.h the session they share.
  *--*/
@@ -106,15 +109,19 @@ static int session_key(struct session *s, const struct dest *dest)
 {
     char    policy[CACHE_KEY_MAX];
     const char *names = s->level == TLS_SECURE && s->match ? s->match : 0;
+    int     status;
 
     policy[0] = 0;
-    if (s->wrapper || s->cred
-	|| (s->level > TLS_MAY && !s->conf->tls_conn_reuse)
-	|| (s->level >= TLS_MAY && s->conf->tls_conn_reuse
-	    && tls_resume_policy(s->conf, s->level, names, policy,
-				 sizeof(policy)) < 0)
-	|| cache_key(s->cache.key, sizeof(s->cache.key), dest->text,
-		     s->level, s->conf->helo_name, policy) < 0) {
+    if (s->wrapper || s->cred)
+	status = -1;				/* their TLS or AUTH is ours */
+    else if (s->level >= TLS_MAY && s->conf->tls_conn_reuse)
+	status = tls_resume_policy(s->conf, s->level, names, policy,
+				   sizeof(policy));
+    else
+	status = s->level > TLS_MAY ? -1 : 0;	/* "may" stays plaintext */
+    if (status < 0 || cache_key(s->cache.key, sizeof(s->cache.key),
+				dest->text, s->level, s->conf->helo_name,
+				policy) < 0) {
 	s->cache.key[0] = 0;
 	return (-1);
     }

@@ -61,29 +61,28 @@ struct pump {
     char    why[120];			/* stats->end, for a TLS error */
 };
 
-/* ssl_want - what a stalled TLS call waits for; 0 when it is an end */
+/* ssl_want - what a stalled TLS call waits for: POLLIN, POLLOUT, 0 (the server closed) or -1 (an error) */
 
-static short ssl_want(struct pump *p, int ret)
+static int ssl_want(struct pump *p, int ret)
 {
     int     err = SSL_get_error(p->ssl, ret);
+    unsigned long code = ERR_peek_error();
+    const char *reason = code ? ERR_reason_error_string(code) : 0;
 
+    ERR_clear_error();
     if (err == SSL_ERROR_WANT_READ)
 	return (POLLIN);
     if (err == SSL_ERROR_WANT_WRITE)
 	return (POLLOUT);
-    unsigned long code = ERR_peek_error();
-    const char *reason = code ? ERR_reason_error_string(code) : 0;
-
     if (err == SSL_ERROR_ZERO_RETURN
 	|| (err == SSL_ERROR_SYSCALL && code == 0)) {
 	p->stats->end = "server closed";
-    } else {
-	snprintf(p->why, sizeof(p->why), "TLS error: %s",
-		 reason ? reason : "unknown");
-	p->stats->end = p->why;
+	return (0);
     }
-    ERR_clear_error();
-    return (0);
+    snprintf(p->why, sizeof(p->why), "TLS error: %s",
+	     reason ? reason : "unknown");
+    p->stats->end = p->why;
+    return (-1);
 }
 
 /* from_plain - read what rrelay wrote; 1 on progress, -1 at an end */
@@ -116,7 +115,7 @@ static int from_plain(struct pump *p)
 static int to_server(struct pump *p)
 {
     int     ret;
-    short   want;
+    int     want;
 
     if (p->up_len == 0)
 	return (0);
@@ -127,9 +126,9 @@ static int to_server(struct pump *p)
 	p->stats->up += (unsigned long long) ret;
 	return (1);
     }
-    if ((want = ssl_want(p, ret)) == 0)
-	return (-1);
-    p->want_tcp |= want;
+    if ((want = ssl_want(p, ret)) <= 0)
+	return (-1);				/* nothing more can be sent */
+    p->want_tcp |= (short) want;
     return (0);
 }
 
@@ -138,7 +137,7 @@ static int to_server(struct pump *p)
 static int from_server(struct pump *p)
 {
     int     ret;
-    short   want;
+    int     want;
 
     if (p->tls_eof || p->down_len > 0)
 	return (0);
@@ -152,11 +151,11 @@ static int from_server(struct pump *p)
 	}
 	return (1);
     }
-    if ((want = ssl_want(p, ret)) == 0) {
+    if ((want = ssl_want(p, ret)) <= 0) {
 	p->tls_eof = 1;
-	return (strcmp(p->stats->end, "server closed") == 0 ? 1 : -1);
+	return (want == 0 ? 1 : -1);		/* closed: pass on what came */
     }
-    p->want_tcp |= want;
+    p->want_tcp |= (short) want;
     return (0);
 }
 
