@@ -88,6 +88,9 @@
 #include "cache_sock.h"
 #include "netio.h"
 
+/* A use count the configuration allows must fit in a record. */
+_Static_assert(REUSE_COUNT_MAX <= CACHE_USE_MAX, "reuse limit above the record's");
+
 #define CACHE_WAIT_MS	1000		/* for the cache's answer */
 
 static int cache_sock = -1;		/* one per question */

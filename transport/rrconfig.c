@@ -35,9 +35,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "cache_proto.h"
 #include "rrconfig.h"
-#include "tls.h"
+#include "tlsconf.h"
 
 #define DAY	86400L
 
@@ -101,7 +100,7 @@ static const struct cf_entry rr_settings[] = {
     {"auth_mechanisms", CF_STR, "plain, login", 0, 0, 0, OFF(auth_mechanisms), 0},
     {"cache_socket", CF_STR, "/run/rrelay/cache.sock", 0, 0, 0, OFF(cache_socket), check_socket},
     {"connection_cache_time_limit", CF_TIME, "2s", 1, 300, 0, OFF(cache_time_limit), 0},
-    {"connection_reuse_count_limit", CF_INT, "100", 1, CACHE_USE_MAX, 0, OFF(cache_reuse_limit), 0},
+    {"connection_reuse_count_limit", CF_INT, "100", 1, REUSE_COUNT_MAX, 0, OFF(cache_reuse_limit), 0},
     {"connection_cache_per_host", CF_INT, "20", 1, 1000, 0, OFF(cache_per_host), 0},
     {"tls_connection_reuse", CF_BOOL, "yes", 0, 0, 0, OFF(tls_conn_reuse), 0},
     {"tls_proxy_limit", CF_INT, "100", 1, 1000, 0, OFF(tls_proxy_limit), 0},

@@ -8,6 +8,7 @@
 #include "tlspolicy.h"
 
 #define RRELAY_CONFIG	"/etc/rrelay/rrelay.conf"
+#define REUSE_COUNT_MAX	1000000	/* connection_reuse_count_limit's bound */
 
 struct rrconfig {
     char   *state_directory;

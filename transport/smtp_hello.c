@@ -11,13 +11,13 @@
  *	void	smtp_step_ehlo(s)
  *	void	smtp_step_helo(s)
  *	void	smtp_learn_features(s, reply)
- *	void	smtp_after_hello(s)
  *	void	smtp_step_auth(s)
  * DESCRIPTION
  *	The states up to MAIL FROM but STARTTLS (smtp_starttls.c):
  *	CONNECT (each address of the destination in turn, TLS at once for
  *	"wrapper"), GREETING, EHLO or HELO, and AUTH (only over TLS).
- *	smtp_after_hello() decides what follows a successful EHLO/HELO.
+ *	What follows a successful EHLO/HELO is smtp_after_hello()'s choice
+ *	(smtp_starttls.c), so this file calls that one and never back.
  *--*/
 
 #include <errno.h>
@@ -84,27 +84,6 @@ void    smtp_do_connect(struct session *s, const struct dest *dest)
 	    s->res->deadline = 1;
 	smtp_host_down(s, "connect to %s: %s", strerror(err));
     }
-}
-
-/* smtp_after_hello - STARTTLS, AUTH or MAIL, as policy and server allow */
-
-void    smtp_after_hello(struct session *s)
-{
-    if (!smtp_tls_on(s) && s->level >= TLS_MAY && !s->no_tls) {
-	if (s->feat.starttls) {
-	    s->state = S_STARTTLS;
-	    return;
-	}
-	if (s->level >= TLS_ENCRYPT) {
-	    smtp_policy_down(s, "4.7.4", "TLS is required, but was not offered by "
-			"host %s%s", "");
-	    return;
-	}
-    }
-    s->state = s->cred && s->feat.auth[0] ? S_AUTH : S_MAIL;
-    if (s->cred && !s->feat.auth[0])
-	log_info("%s: host %s offers no AUTH; sending without "
-		 "authentication", s->req->queue_id, s->res->relay);
 }
 
 /* auth_fail - AUTH did not work: host trouble, 4.7.8 */

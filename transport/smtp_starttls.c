@@ -6,10 +6,15 @@
  * SYNOPSIS
  *	#include "smtp_session.h"
  *
+ *	void	smtp_after_hello(s)
  *	void	smtp_step_starttls(s)
  *	void	smtp_start_tls(s)
  *	void	smtp_tls_end_learn(s, tls)
  * DESCRIPTION
+ *	smtp_after_hello() decides what follows a successful EHLO/HELO:
+ *	STARTTLS when the level and the server allow it, a deferral when
+ *	the level needs TLS and the server offers none, else AUTH or MAIL.
+ *
  *	smtp_step_starttls() is the STARTTLS state: the command, a check
  *	that nothing follows the server's 220 (command injection), the
  *	handshake, then EHLO again.
@@ -193,6 +198,27 @@ void    smtp_start_tls(struct session *s)
     }
     tls_describe(s->io.ssl, &info);
     tls_accept(s, &info, tls_resumed(s->io.ssl), names);
+}
+
+/* smtp_after_hello - STARTTLS, AUTH or MAIL, as policy and server allow */
+
+void    smtp_after_hello(struct session *s)
+{
+    if (!smtp_tls_on(s) && s->level >= TLS_MAY && !s->no_tls) {
+	if (s->feat.starttls) {
+	    s->state = S_STARTTLS;
+	    return;
+	}
+	if (s->level >= TLS_ENCRYPT) {
+	    smtp_policy_down(s, "4.7.4", "TLS is required, but was not offered by "
+			"host %s%s", "");
+	    return;
+	}
+    }
+    s->state = s->cred && s->feat.auth[0] ? S_AUTH : S_MAIL;
+    if (s->cred && !s->feat.auth[0])
+	log_info("%s: host %s offers no AUTH; sending without "
+		 "authentication", s->req->queue_id, s->res->relay);
 }
 
 /* smtp_step_starttls - STARTTLS, the handshake, then EHLO again */

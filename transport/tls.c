@@ -6,17 +6,14 @@
  * SYNOPSIS
  *	#include "tls.h"
  *
- *	int	tls_check_config(conf, err, errlen)
- *
  *	SSL	*tls_prepare(conf, host, match, why, whylen)
  *
  *
  *	void	tls_describe(ssl, info)
  *	const char *tls_summary(info, buf, len)
  * DESCRIPTION
- *	tls_check_config() makes the checks that cost nothing at start-up:
- *	a known tls_protocols value, and CA, certificate and key files
- *	that can be read. The OpenSSL context itself is built when the
+ *	The start-up checks of the TLS settings are tls_check_config()'s
+ *	(tlsconf.c). The OpenSSL context itself is built when the
  *	first connection needs TLS, so a delivery to a host without
  *	STARTTLS never pays for loading OpenSSL's trust store; a file that
  *	then fails to parse is reported as a configuration error too.
@@ -33,7 +30,7 @@
  *	of a finished handshake; tls_summary() formats them for the log:
  *	"TLSv1.3/TLS_AES_256_GCM_SHA384 verified|untrusted|anonymous".
  * DIAGNOSTICS
- *	tls_check_config() and tls_prepare() return an error with a
+ *	tls_prepare() returns an error with a
  *	reason from OpenSSL's error queue.
  *--*/
 
@@ -45,6 +42,7 @@
 
 #include "tls.h"
 #include "ossl.h"
+#include "tlsconf.h"
 
 static SSL_CTX *tls_ctx;
 
@@ -57,27 +55,6 @@ static const char *ssl_reason(void)
 
     ERR_clear_error();
     return (text ? text : "unknown error");
-}
-
-/* min_version - ">=TLSv1.2" and friends */
-
-static int min_version(const char *text)
-{
-    static const struct {
-	const char *name;
-	int     version;
-    }       table[] = {
-	{">=TLSv1", TLS1_VERSION},
-	{">=TLSv1.1", TLS1_1_VERSION},
-	{">=TLSv1.2", TLS1_2_VERSION},
-	{">=TLSv1.3", TLS1_3_VERSION},
-    };
-    size_t  i;
-
-    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-	if (strcmp(text, table[i].name) == 0)
-	    return (table[i].version);
-    return (-1);
 }
 
 /* load_trust - CA file/path, or the system store */
@@ -123,38 +100,6 @@ static int load_identity(const struct rrconfig *conf, char *err,
     return (0);
 }
 
-/* readable - a configured file that rrelay can read */
-
-static int readable(const char *name, const char *path, char *err,
-		            size_t errlen)
-{
-    if (path[0] && access(path, R_OK) < 0) {
-	snprintf(err, errlen, "%s %s: %s", name, path, strerror(errno));
-	return (-1);
-    }
-    return (0);
-}
-
-/* tls_check_config - the cheap checks, done at start-up */
-
-int     tls_check_config(const struct rrconfig *conf, char *err, size_t errlen)
-{
-    if (min_version(conf->tls_protocols) < 0) {
-	snprintf(err, errlen, "tls_protocols \"%s\" is not one of >=TLSv1, "
-		 ">=TLSv1.1, >=TLSv1.2, >=TLSv1.3", conf->tls_protocols);
-	return (-1);
-    }
-    if (conf->tls_key_file[0] && conf->tls_cert_file[0] == 0) {
-	snprintf(err, errlen, "tls_key_file is set, but tls_cert_file is not");
-	return (-1);
-    }
-    return (readable("tls_ca_file", conf->tls_ca_file, err, errlen) < 0
-	    || readable("tls_ca_path", conf->tls_ca_path, err, errlen) < 0
-	    || readable("tls_cert_file", conf->tls_cert_file, err, errlen) < 0
-	    || readable("tls_key_file", conf->tls_key_file, err, errlen) < 0 ?
-	    -1 : 0);
-}
-
 /* tls_context - build the client context when TLS is first needed */
 
 static int tls_context(const struct rrconfig *conf, char *err, size_t errlen)
@@ -168,7 +113,7 @@ static int tls_context(const struct rrconfig *conf, char *err, size_t errlen)
 	snprintf(err, errlen, "SSL_CTX_new: %s", ssl_reason());
 	return (-1);
     }
-    SSL_CTX_set_min_proto_version(tls_ctx, min_version(conf->tls_protocols));
+    SSL_CTX_set_min_proto_version(tls_ctx, tls_min_version(conf->tls_protocols));
     SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
 		     | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, 0);

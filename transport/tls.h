@@ -18,8 +18,6 @@ struct tls_info {
     char    verify_error[128];		/* why it was not verified */
 };
 
-extern int tls_check_config(const struct rrconfig *conf, char *err,
-			            size_t errlen);
 extern SSL *tls_prepare(const struct rrconfig *conf, const char *host,
 			        const char *match, char *why, size_t whylen);
 extern void tls_describe(SSL *ssl, struct tls_info *info);
