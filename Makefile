@@ -62,7 +62,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) -pthread
 OBJ        = $(BUILD)/obj
 
 COMMON_SRC    = $(wildcard common/*.c)
-TRANSPORT_SRC = $(filter-out transport/main.c transport/cache_main.c,$(wildcard transport/*.c))
+TRANSPORT_SRC = $(filter-out transport/main.c transport/cache/cache_main.c,\
+		  $(wildcard transport/*.c transport/*/*.c))
 FILTER_SRC    = $(filter-out filter/main.c,$(wildcard filter/*.c))
 UNIT_SRC      = $(wildcard tests/unit/check_*.c)
 TOOL_SRC      = $(wildcard tests/tools/*.c)
@@ -87,6 +88,10 @@ FUZZERS    = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 all: $(PROGS)
 
+# transport/ is in folders by layer (see transport/README); its files
+# include each other as "net/netio.h", from the top of transport/.
+$(OBJ)/transport/%.o: CPPFLAGS += -Itransport
+
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(MILTER_CFLAGS) -MMD -MP -c -o $@ $<
@@ -103,7 +108,7 @@ $(LIB_FILTER): $(FILTER_SRC:%.c=$(OBJ)/%.o)
 $(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/rrelay-cache: $(OBJ)/transport/cache_main.o $(LIB_TRANSPORT) $(LIB_COMMON)
+$(BUILD)/rrelay-cache: $(OBJ)/transport/cache/cache_main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)

@@ -436,7 +436,7 @@ bn_where() {
     echo "file, SMTP session with the sink, log) is about $(bn_calc "$cpu - $d" '%.2f') ms: mostly the"
     echo "kernel's TCP work on the loopback connection, see the profile below."
     if [[ -n $ds ]]; then
-        echo "rrelay loads OpenSSL (transport/ossl.c) and libresolv (transport/resolve.c)"
+        echo "rrelay loads OpenSSL (transport/net/ossl.c) and libresolv (transport/smtp/resolve.c)"
         echo "only when a delivery needs them. Linked with them, as rrelay was before, the"
         echo "same reader costs $ds ms (drain-ssl; $dl ms with libresolv alone, drain-libs):"
         echo "$(bn_calc "$ds - $d" '%.2f') ms per message that plaintext deliveries to [bracketed] hosts"

@@ -57,8 +57,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "address.h"
-#include "dsn.h"
+#include "msg/address.h"
+#include "msg/dsn.h"
 #include "handback.h"
 
 #define OUTPUT_MAX	400		/* sendmail's complaint, for the log */

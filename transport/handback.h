@@ -5,9 +5,9 @@
 
 #include <stddef.h>
 
-#include "outcome.h"
-#include "rrconfig.h"
-#include "spool.h"
+#include "msg/outcome.h"
+#include "conf/rrconfig.h"
+#include "msg/spool.h"
 
 extern int handback(const struct rrconfig *conf, const char *queue_id,
 		            const struct spool *spool, const char *sender,

@@ -70,17 +70,17 @@
 
 #include "config.h"
 #include "log.h"
-#include "address.h"
+#include "msg/address.h"
 #include "handback.h"
-#include "prom.h"
-#include "hostlist.h"
-#include "netio.h"
-#include "outcome.h"
+#include "state/prom.h"
+#include "conf/hostlist.h"
+#include "net/netio.h"
+#include "msg/outcome.h"
 #include "relay.h"
-#include "rrconfig.h"
-#include "rrstate.h"
-#include "spool.h"
-#include "status.h"
+#include "conf/rrconfig.h"
+#include "state/rrstate.h"
+#include "msg/spool.h"
+#include "state/status.h"
 
 #define OVERRIDES_MAX	64
 #define BACKSTOP	5		/* seconds past deadline: hard stop */

@@ -47,7 +47,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "netio.h"
+#include "net/netio.h"
 #include "relay.h"
 
 /* lease - how long a process may probe a host alone */

@@ -3,9 +3,9 @@
 
 /* relay.h - choose hosts for one message and fail over between them */
 
-#include "hostlist.h"
-#include "rrstate.h"
-#include "smtp_client.h"
+#include "conf/hostlist.h"
+#include "state/rrstate.h"
+#include "smtp/smtp_client.h"
 
 struct relay {
     const struct hostlist *list;

@@ -26,7 +26,7 @@
 #include <netinet/in.h>
 
 #include "fuzz.h"
-#include "address.h"
+#include "msg/address.h"
 
 static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 0xff, 0xff};

@@ -23,7 +23,7 @@
  */
 
 #include "fuzz.h"
-#include "cache_proto.h"
+#include "ipc/cache_proto.h"
 
 /* printable_field - terminated, zero-padded, printable (or newline) */
 

@@ -28,7 +28,7 @@
 
 #include "fuzz.h"
 #include "config.h"
-#include "rrconfig.h"
+#include "conf/rrconfig.h"
 
 #define N_FORCED	3
 

@@ -17,7 +17,7 @@
 #include <ctype.h>
 
 #include "fuzz.h"
-#include "hostlist.h"
+#include "conf/hostlist.h"
 
 /* check_port - a number 1..65535 or a service name */
 

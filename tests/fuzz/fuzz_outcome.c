@@ -15,7 +15,7 @@
  */
 
 #include "fuzz.h"
-#include "outcome.h"
+#include "msg/outcome.h"
 
 #define RCPTS_MAX	8
 

@@ -24,8 +24,8 @@
 #include <resolv.h>
 
 #include "fuzz.h"
-#include "hostlist.h"
-#include "resolve.h"
+#include "conf/hostlist.h"
+#include "smtp/resolve.h"
 
 static const unsigned char *answer_data;
 static int answer_len;

@@ -28,9 +28,9 @@
 
 #include "fuzz.h"
 #include "log.h"
-#include "hostlist.h"
-#include "rrstate.h"
-#include "status.h"
+#include "conf/hostlist.h"
+#include "state/rrstate.h"
+#include "state/status.h"
 
 #define FIX_MAGIC	1		/* flags: set magic and version */
 #define FIX_COUNT	2		/* ... the count and the size */

@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "netio.h"
-#include "smtp_auth.h"
-#include "smtp_reply.h"
+#include "net/netio.h"
+#include "smtp/smtp_auth.h"
+#include "net/smtp_reply.h"
 
 #define EXT_MAX		32		/* as smtp_client.c */
 #define INPUT_MAX	65536		/* fits a socket buffer */

@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "hostlist.h"
-#include "smtp_auth.h"
-#include "tlspolicy.h"
+#include "conf/hostlist.h"
+#include "smtp/smtp_auth.h"
+#include "conf/tlspolicy.h"
 
 /* check_dest - a destination in the form hostlist_parse() gives it */
 

@@ -17,7 +17,7 @@
  */
 
 #include "fuzz.h"
-#include "wire.h"
+#include "smtp/wire.h"
 
 static const size_t limits[] = {0, 2, 3, 7, 80, WIRE_LINE_LIMIT};
 

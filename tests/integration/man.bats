@@ -41,7 +41,7 @@ same_settings() {
 
 @test "rrelay.conf(5) and rrelay.conf list every transport setting with its default" {
     local code
-    code=$(table_settings "$REPO/transport/rrconfig.c")
+    code=$(table_settings "$REPO/transport/conf/rrconfig.c")
     [ "$(wc -l <<<"$code")" -ge 20 ]
     same_settings man/rrelay.conf.5 "$code" "$(page_settings "$REPO/man/rrelay.conf.5")"
     same_settings postfix-config/rrelay.conf "$code" \
@@ -58,10 +58,10 @@ same_settings() {
         "$(conf_settings "$REPO/postfix-config/rrelay-milter.conf")"
 }
 
-@test "rrelay(8) documents each exit status that transport/outcome.h defines" {
+@test "rrelay(8) documents each exit status that transport/msg/outcome.h defines" {
     local codes s
     codes=$(sed -nE 's/^#define EXIT_[A-Z]+[[:space:]]+([0-9]+).*/\1/p' \
-        "$REPO/transport/outcome.h")
+        "$REPO/transport/msg/outcome.h")
     [ "$(wc -w <<<"$codes")" -eq 3 ]
     for s in $codes; do
         sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$REPO/man/rrelay.8" | grep -qx "\.It $s" || {

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "listen.h"
-#include "cache_proto.h"
-#include "cache_sock.h"
+#include "ipc/cache_proto.h"
+#include "ipc/cache_sock.h"
 
 int     main(int argc, char **argv)
 {

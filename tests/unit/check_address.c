@@ -6,7 +6,7 @@
 #include <sys/un.h>
 
 #include "unit.h"
-#include "address.h"
+#include "msg/address.h"
 
 static const char *good[] = {
     "user@example.org", "\"john doe\"@example.org", "a.b+c@d.example",

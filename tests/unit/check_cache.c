@@ -5,8 +5,8 @@
 
 #include "unit.h"
 #include "config.h"
-#include "cache.h"
-#include "rrconfig.h"
+#include "cache/cache.h"
+#include "conf/rrconfig.h"
 
 #define DROPS_MAX	16
 

@@ -8,7 +8,7 @@
 
 #include "unit.h"
 #include "config.h"
-#include "rrconfig.h"
+#include "conf/rrconfig.h"
 
 struct demo {
     char   *name;

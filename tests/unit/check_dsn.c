@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "dsn.h"
+#include "msg/dsn.h"
 
 /* report_text - dsn_write() into memory, as text */
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "hostlist.h"
+#include "conf/hostlist.h"
 
 struct good_case {
     const char *text;

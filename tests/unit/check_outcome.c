@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "outcome.h"
+#include "msg/outcome.h"
 
 struct exit_case {
     const char *states;			/* S sent, T temp, P perm, . pending */

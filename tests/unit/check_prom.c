@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "prom.h"
+#include "state/prom.h"
 
 START_TEST(test_list)
 {

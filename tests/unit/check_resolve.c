@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "unit.h"
-#include "hostlist.h"
-#include "resolve.h"
+#include "conf/hostlist.h"
+#include "smtp/resolve.h"
 
 static unsigned char msg[NS_MAXMSG];
 static int msg_len;

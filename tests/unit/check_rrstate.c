@@ -10,8 +10,8 @@
 
 #include "unit.h"
 #include "log.h"
-#include "hostlist.h"
-#include "rrstate.h"
+#include "conf/hostlist.h"
+#include "state/rrstate.h"
 
 static char dir[] = "/tmp/check_rrstate.XXXXXX";
 static struct hostlist list;

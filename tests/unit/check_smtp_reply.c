@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "smtp_reply.h"
+#include "net/smtp_reply.h"
 
 /* feed_all - feed lines separated by '\n'; return the final status */
 

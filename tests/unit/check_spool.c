@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "spool.h"
+#include "msg/spool.h"
 
 static char dir[] = "/tmp/check_spool.XXXXXX";
 

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "rrstate.h"
-#include "status.h"
+#include "state/rrstate.h"
+#include "state/status.h"
 
 static char dir[] = "/tmp/check_status.XXXXXX";
 

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "smtp_auth.h"
-#include "tlspolicy.h"
+#include "smtp/smtp_auth.h"
+#include "conf/tlspolicy.h"
 
 static char path[] = "/tmp/check_tlspolicy.XXXXXX";
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "unit.h"
-#include "wire.h"
+#include "smtp/wire.h"
 
 struct wire_case {
     const char *in;

@@ -1,0 +1,335 @@
+/*
+ * NAME
+ *	rrconfig 3
+ * SUMMARY
+ *	rrelay's settings
+ * SYNOPSIS
+ *	#include "conf/rrconfig.h"
+ *
+ *	int	rrconfig_load(conf, path, required, overrides, n_overrides,
+ *			err, errlen)
+ *
+ *	void	rrconfig_free(conf)
+ *
+ *	int	tls_check_config(conf, err, errlen)
+ *
+ *	int	tls_min_version(text)
+ * DESCRIPTION
+ *	The table below is the whole list of rrelay's settings, with
+ *	their defaults and bounds; common/config.c reads them from the
+ *	file and the -o overrides. rrconfig_load() then checks what one
+ *	setting alone can't: absolute paths, a usable HELO name (the
+ *	host's FQDN when none is set; without one, helo_name stays empty
+ *	and the SMTP client sends the address literal of its end of each
+ *	connection), max_backoff >= backoff, the TLS
+ *	settings (a known tls_protocols value, readable CA, certificate
+ *	and key files: checks that need OpenSSL's headers, never the
+ *	library), and reads tls_policy_file and auth_file, so that every
+ *	mistake shows at start-up.
+ *
+ *	tls_check_config() makes those TLS checks alone, for a
+ *	configuration that did not come from rrconfig_load() (the TLS end).
+ *
+ *	tls_min_version() maps a tls_protocols value (">=TLSv1.2") to
+ *	OpenSSL's protocol version number, or -1.
+ * DIAGNOSTICS
+ *	rrconfig_load() returns -1 with "file:line: what is wrong".
+ *--*/
+
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "conf/rrconfig.h"
+
+#define DAY	86400L
+
+#define OFF(field) offsetof(struct rrconfig, field)
+
+/* check_absolute - a path that does not depend on the working directory */
+
+static int check_absolute(const char *value, char *why, size_t whylen)
+{
+    if (value[0] == '/')
+	return (0);
+    snprintf(why, whylen, "\"%s\" is not an absolute path", value);
+    return (-1);
+}
+
+/* check_log - syslog, stderr or an absolute path */
+
+static int check_log(const char *value, char *why, size_t whylen)
+{
+    if (strcmp(value, "syslog") == 0 || strcmp(value, "stderr") == 0
+	|| value[0] == '/')
+	return (0);
+    snprintf(why, whylen, "\"%s\" is not syslog, stderr or an absolute path",
+	     value);
+    return (-1);
+}
+
+/* check_socket - an absolute path that fits a unix socket address */
+
+static int check_socket(const char *value, char *why, size_t whylen)
+{
+    if (check_absolute(value, why, whylen) < 0)
+	return (-1);
+    if (strlen(value) < sizeof(((struct sockaddr_un *) 0)->sun_path))
+	return (0);
+    snprintf(why, whylen, "\"%.64s...\" is too long for a unix socket", value);
+    return (-1);
+}
+
+static const struct cf_entry rr_settings[] = {
+    {"state_directory", CF_STR, "/var/lib/rrelay", 0, 0, 0, OFF(state_directory), check_absolute},
+    {"connect_timeout", CF_TIME, "10s", 1, 3600, 0, OFF(connect_timeout), 0},
+    {"command_timeout", CF_TIME, "60s", 1, 3600, 0, OFF(command_timeout), 0},
+    {"greeting_grace", CF_TIME, "1s", 0, 3600, 0, OFF(greeting_grace), 0},
+    {"data_timeout", CF_TIME, "180s", 1, 3600, 0, OFF(data_timeout), 0},
+    {"deadline", CF_TIME, "900s", 1, DAY, 0, OFF(deadline), 0},
+    {"backoff", CF_TIME, "60s", 1, DAY, 0, OFF(backoff), 0},
+    {"max_backoff", CF_TIME, "10m", 1, 7 * DAY, 0, OFF(max_backoff), 0},
+    {"helo_name", CF_STR, "", 0, 0, 0, OFF(helo_name), 0},
+    {"log", CF_STR, "syslog", 0, 0, 0, OFF(log), check_log},
+    {"sendmail_path", CF_STR, "/usr/sbin/sendmail", 0, 0, 0, OFF(sendmail_path), check_absolute},
+    {"tls_security_level", CF_ENUM, "may", 0, 0, TLS_LEVEL_NAMES,
+    OFF(tls_security_level), 0},
+    {"tls_ca_file", CF_STR, "", 0, 0, 0, OFF(tls_ca_file), 0},
+    {"tls_ca_path", CF_STR, "", 0, 0, 0, OFF(tls_ca_path), 0},
+    {"tls_cert_file", CF_STR, "", 0, 0, 0, OFF(tls_cert_file), 0},
+    {"tls_key_file", CF_STR, "", 0, 0, 0, OFF(tls_key_file), 0},
+    {"tls_protocols", CF_STR, ">=TLSv1.2", 0, 0, 0, OFF(tls_protocols), 0},
+    {"tls_policy_file", CF_STR, "", 0, 0, 0, OFF(tls_policy_file), 0},
+    {"auth_file", CF_STR, "", 0, 0, 0, OFF(auth_file), 0},
+    {"auth_mechanisms", CF_STR, "plain, login", 0, 0, 0, OFF(auth_mechanisms), 0},
+    {"cache_socket", CF_STR, "/run/rrelay/cache.sock", 0, 0, 0, OFF(cache_socket), check_socket},
+    {"connection_cache_time_limit", CF_TIME, "2s", 1, 300, 0, OFF(cache_time_limit), 0},
+    {"connection_reuse_count_limit", CF_INT, "100", 1, REUSE_COUNT_MAX, 0, OFF(cache_reuse_limit), 0},
+    {"connection_cache_per_host", CF_INT, "20", 1, 1000, 0, OFF(cache_per_host), 0},
+    {"tls_connection_reuse", CF_BOOL, "yes", 0, 0, 0, OFF(tls_conn_reuse), 0},
+    {"tls_proxy_limit", CF_INT, "100", 1, 1000, 0, OFF(tls_proxy_limit), 0},
+    {0},
+};
+
+/* valid_helo - a host name or address literal we can put after EHLO */
+
+static int valid_helo(const char *name)
+{
+    const unsigned char *cp;
+
+    if (*name == 0 || strlen(name) > 255)
+	return (0);
+    for (cp = (const unsigned char *) name; *cp; cp++)
+	if (!isalnum(*cp) && strchr("-._[]:", *cp) == 0)
+	    return (0);
+    return (1);
+}
+
+/* default_helo - this host's FQDN, or "" when it has none */
+
+static char *default_helo(void)
+{
+    char    host[256];
+    struct addrinfo hints;
+    struct addrinfo *res = 0;
+    char   *name;
+
+    if (gethostname(host, sizeof(host)) < 0)
+	snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = 0;
+    if (strchr(host, '.'))			/* already qualified: no lookup */
+	return (strdup(host));
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_CANONNAME;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, 0, &hints, &res) == 0 && res->ai_canonname
+	&& strchr(res->ai_canonname, '.'))
+	name = strdup(res->ai_canonname);
+    else
+	name = strdup("");			/* RFC 5321 4.1.4: a literal */
+    if (res)
+	freeaddrinfo(res);
+    return (name);
+}
+
+/* valid_mechanisms - auth_mechanisms names only what rrelay speaks */
+
+static int valid_mechanisms(const char *list)
+{
+    char    copy[256];
+    char   *word;
+    char   *save = 0;
+    int     count = 0;
+
+    if (strlen(list) >= sizeof(copy))
+	return (0);
+    strcpy(copy, list);
+    for (word = strtok_r(copy, ", \t", &save); word;
+	 word = strtok_r(0, ", \t", &save), count++)
+	if (strcasecmp(word, "plain") != 0 && strcasecmp(word, "login") != 0)
+	    return (0);
+    return (count > 0);
+}
+
+/* rr_source - where the settings came from, for errors found after loading */
+
+struct rr_source {
+    const char *path;
+    char   *const *overrides;
+    int     n_overrides;
+};
+
+/* rr_where - "file:line" or "-o NAME=VALUE" of a setting; 0 if a default */
+
+static int rr_where(const struct rr_source *src, const char *name,
+		            char *buf, size_t buflen)
+{
+    return (cf_origin(name, src->path, src->overrides, src->n_overrides,
+		      buf, buflen));
+}
+
+/* tls_min_version - ">=TLSv1.2" and friends, as OpenSSL's version */
+
+int     tls_min_version(const char *text)
+{
+    static const struct {
+	const char *name;
+	int     version;
+    }       table[] = {
+	{">=TLSv1", TLS1_VERSION},
+	{">=TLSv1.1", TLS1_1_VERSION},
+	{">=TLSv1.2", TLS1_2_VERSION},
+	{">=TLSv1.3", TLS1_3_VERSION},
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+	if (strcmp(text, table[i].name) == 0)
+	    return (table[i].version);
+    return (-1);
+}
+
+/* readable - a configured file that rrelay can read */
+
+static int readable(const char *name, const char *path, char *err,
+		            size_t errlen)
+{
+    if (path[0] && access(path, R_OK) < 0) {
+	snprintf(err, errlen, "%s %s: %s", name, path, strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+/* tls_check_config - the cheap TLS checks, done at start-up */
+
+int     tls_check_config(const struct rrconfig *conf, char *err, size_t errlen)
+{
+    if (tls_min_version(conf->tls_protocols) < 0) {
+	snprintf(err, errlen, "tls_protocols \"%s\" is not one of >=TLSv1, "
+		 ">=TLSv1.1, >=TLSv1.2, >=TLSv1.3", conf->tls_protocols);
+	return (-1);
+    }
+    if (conf->tls_key_file[0] && conf->tls_cert_file[0] == 0) {
+	snprintf(err, errlen, "tls_key_file is set, but tls_cert_file is not");
+	return (-1);
+    }
+    return (readable("tls_ca_file", conf->tls_ca_file, err, errlen) < 0
+	    || readable("tls_ca_path", conf->tls_ca_path, err, errlen) < 0
+	    || readable("tls_cert_file", conf->tls_cert_file, err, errlen) < 0
+	    || readable("tls_key_file", conf->tls_key_file, err, errlen) < 0 ?
+	    -1 : 0);
+}
+
+/* load_tls - check the TLS settings; read the policy and auth files */
+
+static int load_tls(struct rrconfig *conf, const struct rr_source *src,
+		            char *err, size_t errlen)
+{
+    char    why[CF_ERR_MAX];
+    char    where[CF_ERR_MAX];
+
+    if (tls_check_config(conf, why, sizeof(why)) < 0) {
+	snprintf(err, errlen, "%s: %s", src->path, why);
+	return (-1);
+    }
+    if (!valid_mechanisms(conf->auth_mechanisms)) {
+	(void) rr_where(src, "auth_mechanisms", where, sizeof(where));
+	snprintf(err, errlen, "%s: auth_mechanisms \"%.64s\" must list plain "
+		 "and/or login", where, conf->auth_mechanisms);
+	return (-1);
+    }
+    if (conf->tls_policy_file[0]
+	&& ((conf->tls_policy = calloc(1, sizeof(*conf->tls_policy))) == 0
+	    || tlspolicy_load(conf->tls_policy_file, conf->tls_policy, err,
+			      errlen) < 0))
+	return (-1);
+    if (conf->auth_file[0]
+	&& ((conf->auth = calloc(1, sizeof(*conf->auth))) == 0
+	    || authfile_load(conf->auth_file, conf->auth, err, errlen) < 0))
+	return (-1);
+    return (0);
+}
+
+/* rrconfig_load - read and cross-check the settings */
+
+int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
+		              char *const *overrides, int n_overrides,
+		              char *err, size_t errlen)
+{
+    struct rr_source src;
+    char    where[CF_ERR_MAX];
+
+    memset(conf, 0, sizeof(*conf));
+    src.path = path;
+    src.overrides = overrides;
+    src.n_overrides = n_overrides;
+    if (cf_load(rr_settings, conf, path, required, overrides, n_overrides,
+		err, errlen) < 0)
+	return (-1);
+    if (conf->max_backoff < conf->backoff) {
+	/* Name max_backoff's line, or backoff's when max_backoff is a default. */
+	if (rr_where(&src, "max_backoff", where, sizeof(where)) == 0)
+	    (void) rr_where(&src, "backoff", where, sizeof(where));
+	snprintf(err, errlen, "%s: max_backoff (%lds) is less than backoff "
+		 "(%lds)", where, conf->max_backoff, conf->backoff);
+	return (-1);
+    }
+    if (conf->helo_name[0] == 0) {
+	free(conf->helo_name);
+	if ((conf->helo_name = default_helo()) == 0) {
+	    snprintf(err, errlen, "out of memory");
+	    return (-1);
+	}
+    }
+    if (conf->helo_name[0] && !valid_helo(conf->helo_name)) {
+	(void) rr_where(&src, "helo_name", where, sizeof(where));
+	snprintf(err, errlen, "%s: helo_name \"%.64s\" is not a valid host "
+		 "name", where, conf->helo_name);
+	return (-1);
+    }
+    return (load_tls(conf, &src, err, errlen));
+}
+
+/* rrconfig_free - release the settings' strings */
+
+void    rrconfig_free(struct rrconfig *conf)
+{
+    if (conf->auth)
+	authfile_wipe(conf->auth);
+    free(conf->auth);
+    free(conf->tls_policy);
+    conf->auth = 0;
+    conf->tls_policy = 0;
+    cf_free(rr_settings, conf);
+}

@@ -1,0 +1,200 @@
+/*
+ * NAME
+ *	prom 3
+ * SUMMARY
+ *	per-host metrics for Prometheus, as a node_exporter textfile
+ * SYNOPSIS
+ *	#include "state/prom.h"
+ *
+ *	int	prom_write(dir, why, whylen)
+ *
+ *	void	prom_header(out)
+ *	void	prom_list(out, head, hosts, now)
+ * DESCRIPTION
+ *	prom_write() rewrites dir/rrelay.prom from every state file in
+ *	dir, in the Prometheus text exposition format: it writes
+ *	dir/.rrelay.prom.PID first and renames it over rrelay.prom, so
+ *	that node_exporter's textfile collector never reads half a file.
+ *	rrelay calls it after each delivery. Per host of each host list
+ *	(labels list="HASH", host="[name]:port"):
+ *
+ *	rrelay_host_messages_total{result="sent|deferred|bounced"}
+ *		counter: messages the host took, attempts it answered
+ *		with a temporary failure or did not answer at all (the
+ *		message may then have gone to another host), and
+ *		attempts with a permanent refusal
+ *	rrelay_host_down_transitions_total
+ *		counter: times the host went from up to down
+ *	rrelay_host_up	gauge: 1 up, 0 down (in its backoff)
+ *	rrelay_host_state_since_seconds
+ *		gauge: when the current state began (Unix time); absent
+ *		until the host first changed state
+ *	rrelay_host_consecutive_failures
+ *		gauge: failures since it last answered
+ *
+ *	Label values are escaped as the format asks (backslash, double
+ *	quote, newline); other control bytes become '?'. A state file
+ *	that can't be read is left out.
+ *
+ *	prom_header() writes the HELP and TYPE lines, prom_list() the
+ *	samples of one host list; prom_write() uses both.
+ * DIAGNOSTICS
+ *	prom_write() returns -1 with a reason when the file can't be
+ *	written. The caller logs it: metrics never change a delivery's
+ *	result.
+ *--*/
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state/prom.h"
+#include "state/status.h"
+
+/* prom_label - a label value, escaped */
+
+static void prom_label(FILE *out, const char *text)
+{
+    const unsigned char *cp;
+
+    for (cp = (const unsigned char *) text; *cp; cp++) {
+	if (*cp == '\\' || *cp == '"')
+	    fprintf(out, "\\%c", *cp);
+	else if (*cp == '\n')
+	    fputs("\\n", out);
+	else
+	    fputc(*cp < 0x20 || *cp == 0x7f ? '?' : *cp, out);
+    }
+}
+
+/* prom_sample - NAME{list="…",host="…"[,result="…"]} VALUE */
+
+static void prom_sample(FILE *out, const char *name, uint64_t list,
+			        const char *host, const char *result,
+			        int64_t value)
+{
+    fprintf(out, "%s{list=\"%016" PRIx64 "\",host=\"", name, list);
+    prom_label(out, host);
+    if (result)
+	fprintf(out, "\",result=\"%s", result);
+    fprintf(out, "\"} %" PRId64 "\n", value);
+}
+
+/* prom_header - HELP and TYPE for every metric */
+
+void    prom_header(FILE *out)
+{
+    fputs("# HELP rrelay_host_messages_total Messages an upstream host took "
+	  "(sent), did not take for now (deferred) or refused (bounced).\n"
+	  "# TYPE rrelay_host_messages_total counter\n"
+	  "# HELP rrelay_host_down_transitions_total Times an upstream host "
+	  "went from up to down.\n"
+	  "# TYPE rrelay_host_down_transitions_total counter\n"
+	  "# HELP rrelay_host_up Whether an upstream host is up (1) or in its "
+	  "backoff (0).\n"
+	  "# TYPE rrelay_host_up gauge\n"
+	  "# HELP rrelay_host_state_since_seconds When the host's current "
+	  "state began, in seconds since the epoch.\n"
+	  "# TYPE rrelay_host_state_since_seconds gauge\n"
+	  "# HELP rrelay_host_consecutive_failures Failures since the host "
+	  "last answered.\n"
+	  "# TYPE rrelay_host_consecutive_failures gauge\n", out);
+}
+
+/* prom_list - the samples of one host list */
+
+void    prom_list(FILE *out, const struct rr_head *head, struct rr_host *hosts,
+		          time_t now)
+{
+    struct rr_host *h;
+    uint32_t i;
+
+    for (i = 0; i < head->count; i++) {
+	h = hosts + i;
+	h->dest[sizeof(h->dest) - 1] = 0;
+	prom_sample(out, "rrelay_host_messages_total", head->hash, h->dest,
+		    "sent", (int64_t) h->sent);
+	prom_sample(out, "rrelay_host_messages_total", head->hash, h->dest,
+		    "deferred", (int64_t) h->deferred);
+	prom_sample(out, "rrelay_host_messages_total", head->hash, h->dest,
+		    "bounced", (int64_t) h->bounced);
+	prom_sample(out, "rrelay_host_down_transitions_total", head->hash,
+		    h->dest, 0, (int64_t) h->down_count);
+	prom_sample(out, "rrelay_host_up", head->hash, h->dest, 0,
+		    h->down_until <= (int64_t) now);
+	if (h->state_since > 0)
+	    prom_sample(out, "rrelay_host_state_since_seconds", head->hash,
+			h->dest, 0, h->state_since);
+	prom_sample(out, "rrelay_host_consecutive_failures", head->hash,
+		    h->dest, 0, (int64_t) h->failures);
+    }
+}
+
+/* prom_file - the samples of one state file, if it reads whole */
+
+static void prom_file(FILE *out, const char *dir, const char *name,
+		              time_t now)
+{
+    static struct rr_host hosts[HOSTLIST_MAX];
+    struct rr_head head;
+    char    path[4096];
+    char    why[200];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (status_read(path, &head, hosts, why, sizeof(why)) == 1)
+	prom_list(out, &head, hosts, now);
+}
+
+/* prom_write - rewrite dir/rrelay.prom atomically */
+
+int     prom_write(const char *dir, char *why, size_t whylen)
+{
+    char    tmp[4096];
+    char    path[4096];
+    char  **names = 0;
+    size_t  count = 0;
+    size_t  i;
+    FILE   *out = 0;
+    int     fd = -1;
+    int     ret = -1;
+    time_t  now = time(0);
+
+    snprintf(tmp, sizeof(tmp), "%s/.rrelay.prom.%ld", dir, (long) getpid());
+    snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
+    if (status_list(dir, &names, &count) < 0
+	|| (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
+		      | O_CLOEXEC, 0644)) < 0
+	|| (out = fdopen(fd, "w")) == 0) {
+	snprintf(why, whylen, "%s: %s", fd < 0 ? dir : tmp, strerror(errno));
+	goto out;
+    }
+    fd = -1;
+    prom_header(out);
+    for (i = 0; i < count; i++)
+	prom_file(out, dir, names[i], now);
+    if (fflush(out) != 0 || ferror(out) || fclose(out) != 0) {
+	out = 0;
+	snprintf(why, whylen, "write %s: %s", tmp, strerror(errno));
+	goto out;
+    }
+    out = 0;
+    if (rename(tmp, path) < 0) {
+	snprintf(why, whylen, "rename %s: %s", tmp, strerror(errno));
+	goto out;
+    }
+    ret = 0;
+out:
+    if (out)
+	(void) fclose(out);
+    if (fd >= 0)
+	(void) close(fd);
+    if (ret < 0)
+	(void) unlink(tmp);
+    for (i = 0; i < count; i++)
+	free(names[i]);
+    free(names);
+    return (ret);
+}
