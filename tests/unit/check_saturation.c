@@ -164,6 +164,9 @@ START_TEST(test_null_args)
 		     SAT_THROTTLE);
     ck_assert_int_eq(saturation_classify(0, 550, "5.4.5x", 0, 0), SAT_NONE);
     ck_assert_int_eq(saturation_classify(0, 550, "5.4.05", 0, 0), SAT_QUOTA);
+    ck_assert_int_eq(saturation_classify(0, 550, "58888888888888.4.5", 0, 0),
+		     SAT_NONE);
+    ck_assert_int_eq(saturation_classify(0, 550, "5.4.0005", 0, 0), SAT_NONE);
     ck_assert_str_eq(saturation_class_name(SAT_NONE), "none");
     ck_assert_str_eq(saturation_class_name(SAT_THROTTLE), "throttle");
     ck_assert_str_eq(saturation_class_name(SAT_QUOTA), "quota");
@@ -184,7 +187,7 @@ START_TEST(test_site_rules)
 	  "550 5.7.1 relay limit exceeded quota\n"
 	  "\n"
 	  "4xx * too (many|much) (mail|messages)   throttle\n"
-	  "* * ^Server busy throttle\n"
+	  "* * ^Server busy[+{]?( |\\{)[]x] throttle\n"
 	  "5XX 5.1.1 user unknown throttle\n"
 	  "550 * Daily user sending quota exceeded throttle\n",
 	  &sat, err, sizeof(err)), 0);
@@ -199,7 +202,7 @@ START_TEST(test_site_rules)
     ck_assert_str_eq(rule, "saturation_file line 4");
     ck_assert_int_eq(saturation_classify(sat, 552, "", "Too many messages",
 					 &rule), SAT_NONE);
-    ck_assert_int_eq(saturation_classify(sat, 554, "5.0.0", "server BUSY",
+    ck_assert_int_eq(saturation_classify(sat, 554, "5.0.0", "server BUSY{]",
 					 &rule), SAT_THROTTLE);
     ck_assert_str_eq(rule, "saturation_file line 5");
     ck_assert_int_eq(saturation_classify(sat, 554, "5.0.0", "a server busy",
@@ -249,8 +252,10 @@ static const struct bad_case bad[] = {
     {"550 5.7.1 x full\n", ":1: unknown class \"full\""},
     {"550 5.7.1 x Quota\n", ":1: unknown class \"Quota\""},
     {"550 5.7.1 (unclosed quota\n", ":1: bad regex \"(unclosed\": "},
-    {"550 5.7.1 a{2,1} quota\n", ":1: bad regex \"a{2,1}\": "},
-    {"550 5.7.1 (a*)*\\1 quota\n", ":1: back-reference \"\\1\""},
+    {"550 5.7.1 a{2,1} quota\n", ":1: an interval {m,n} in the regex"},
+    {"550 5.7.1 (a*)*\\1 quota\n", ":1: a back-reference in the regex"},
+    {"550 5.7.1 a+++++++++ quota\n", ":1: more than 8 '+' in the regex"},
+    {"550 5.7.1 (x+ quota\n", ":1: bad regex \"(x+\": "},
 };
 
 /* test_bad - each mistake names the file, the line and what is wrong */

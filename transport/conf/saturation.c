@@ -50,8 +50,9 @@
  *
  *	'#' starts a comment line; a line may hold up to 2048 bytes and no
  *	NUL byte. A file holds at most SAT_RULE_MAX rules; a regex is at
- *	most SAT_REGEX_MAX bytes and may not use back-references, whose
- *	matching can take exponential time. saturation_free() releases
+ *	most SAT_REGEX_MAX bytes and may not use back-references or
+ *	intervals ({m,n}), nor more than 8 '+': glibc copies what they
+ *	apply to, and nested copies take exponential time or memory. saturation_free() releases
  *	what saturation_load() built.
  *
  *	saturation_class_name() names a class for logs: "throttle",
@@ -73,6 +74,7 @@
 
 #define LINE_MAX_LEN	2048
 #define ENH_MAX		12		/* "5.123.123" and a NUL */
+#define SAT_PLUS_MAX	8		/* '+' in one regex */
 
 /* One site rule from saturation_file. */
 
@@ -254,9 +256,12 @@ static int parse_enhanced(const char *text, struct enh *e)
 
     for (i = 0; i < 3; i++) {
 	part[i] = 0;
-	for (digits = 0; isdigit((unsigned char) *text); digits++, text++)
+	for (digits = 0; isdigit((unsigned char) *text); text++) {
+	    if (++digits > (i == 0 ? 1 : 3))
+		return (-1);
 	    part[i] = part[i] * 10 + (*text - '0');
-	if (digits < 1 || digits > (i == 0 ? 1 : 3))
+	}
+	if (digits < 1)
 	    return (-1);
 	if (*text != (i < 2 ? '.' : 0))
 	    return (-1);
@@ -435,12 +440,46 @@ static char *split_last(char *text)
     return (last);
 }
 
-/* compile_regex - one rule's regex, bounded and without back-references */
+/*
+ * regex_trouble - what makes this regex too costly for glibc, or null.
+ * regcomp() copies the operand of '+' and of "{m,n}" (n times), and
+ * regexec() of a back-reference can take exponential time; nested,
+ * these copies multiply, and "a++++..." alone took gigabytes.
+ */
+
+static const char *regex_trouble(const char *text)
+{
+    const char *cp;
+    int     plus = 0;
+
+    for (cp = text; *cp; cp++) {
+	if (cp[0] == '\\' && isdigit((unsigned char) cp[1]))
+	    return ("a back-reference");
+	if (cp[0] == '\\' && cp[1]) {
+	    cp++;
+	} else if (cp[0] == '[') {
+	    cp += (cp[1] == '^');
+	    cp += (cp[1] == ']');
+	    while (cp[1] && cp[1] != ']')
+		cp++;
+	    if (cp[1] == 0)
+		return (0);			/* regcomp() says what is wrong */
+	    cp++;
+	} else if (cp[0] == '{') {
+	    return ("an interval {m,n}");
+	} else if (cp[0] == '+' && ++plus > SAT_PLUS_MAX) {
+	    return ("more than 8 '+'");
+	}
+    }
+    return (0);
+}
+
+/* compile_regex - one rule's regex, bounded in size and in cost */
 
 static int compile_regex(const char *text, regex_t *re, char *why,
 			         size_t whylen)
 {
-    const char *cp;
+    const char *trouble;
     char    msg[160];
     int     status;
 
@@ -448,14 +487,10 @@ static int compile_regex(const char *text, regex_t *re, char *why,
 	snprintf(why, whylen, "regex longer than %d bytes", SAT_REGEX_MAX);
 	return (-1);
     }
-    for (cp = text; *cp; cp++) {
-	if (cp[0] == '\\' && isdigit((unsigned char) cp[1])) {
-	    snprintf(why, whylen, "back-reference \"\\%c\" in the regex "
-		     "(not allowed: it can take exponential time)", cp[1]);
-	    return (-1);
-	}
-	if (cp[0] == '\\' && cp[1])
-	    cp++;
+    if ((trouble = regex_trouble(text)) != 0) {
+	snprintf(why, whylen, "%s in the regex (not allowed: it can take "
+		 "exponential time or memory)", trouble);
+	return (-1);
     }
     if ((status = regcomp(re, text, REG_EXTENDED | REG_ICASE | REG_NOSUB))
 	!= 0) {
