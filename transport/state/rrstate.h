@@ -7,9 +7,10 @@
 #include <time.h>
 
 #include "conf/hostlist.h"
+#include "conf/hostpolicy.h"
 
 #define RRSTATE_MAGIC	"RRSTATE1"
-#define RRSTATE_VERSION	2
+#define RRSTATE_VERSION	3
 #define RRSTATE_ADDR_MAX	64
 #define RRSTATE_ERR_MAX	256
 #define RRSTATE_PATH_MAX	4096
@@ -37,6 +38,27 @@ struct rr_host {
     uint64_t bounced;			/* attempts it refused for good (5xx) */
     uint64_t down_count;		/* times it went from up to down */
     int64_t state_since;		/* when it last went up or down; 0: never */
+    /* version 3: the capacity scheduler (sched.c), with host_policy_file */
+    int64_t swrr_current;		/* smooth weighted round-robin */
+    int64_t rate_tat_us;		/* GCRA: the next start allowed, in us */
+    int64_t quota_window;		/* start of the window quota_used is in */
+    uint64_t quota_used;		/* recipients in it, reserved ones too */
+    int64_t saturated_until;		/* it said it is full: skip until then */
+    uint32_t sat_class;			/* SAT_THROTTLE or SAT_QUOTA */
+    uint32_t busy;			/* logged as busy, not chosen since */
+    uint64_t busy_skips;		/* passed over at a rate or conn limit */
+    uint64_t sat_throttle;		/* throttle replies */
+    uint64_t sat_quota;			/* quota replies, and quotas used up */
+    uint64_t rate_waits;		/* messages that waited for its slot */
+    char    sat_reply[RRSTATE_ERR_MAX];	/* the reply that saturated it */
+    /* its limits as the last delivery read them, for rrelay status */
+    uint32_t weight;			/* 0: no host_policy_file in use */
+    uint32_t backup;
+    int64_t rate;
+    int64_t rate_per;
+    int64_t max_conn;
+    int64_t quota;
+    int64_t quota_per;
 };
 
 #define RR_RESULT_DEFERRED	1	/* for rrstate_count_result() */
@@ -71,10 +93,35 @@ struct rr_pick {
     int     probe;			/* every host is down: probing index */
     int     nskipped;			/* down hosts passed over, in order */
     int     skipped[HOSTLIST_MAX];
+    /* with a capacity context (rrstate_pick_cap) */
+    int     why[HOSTLIST_MAX];		/* per host: AVAIL_* (sched.h) */
+    int     backup;			/* index is a backup host */
+    int64_t wait_us;			/* none now: try again then (0: never) */
+    int     nbusy;			/* hosts that have just become busy */
+    int     busy[HOSTLIST_MAX];
+    int     quota_now_full;		/* index's quota is used up by this one */
+};
+
+/* What the capacity scheduler needs beside the state (host_policy_file). */
+struct rr_cap {
+    const struct host_limits *lims;	/* per host, in list order */
+    int     nrcpt;			/* recipients this message offers */
+    int     waited;			/* the message already waited once */
+    int     (*slot_take) (void *ctx, int index);	/* 1: a session slot held */
+    void   *slot_ctx;
 };
 
 extern void rrstate_pick(struct rrstate *st, time_t now, long lease,
 			         struct rr_pick *pick);
+extern void rrstate_pick_cap(struct rrstate *st, const struct rr_cap *cap,
+			             const int *tried, int probe, int64_t now_us,
+			             long lease, struct rr_pick *pick);
+extern void rrstate_saturate(struct rrstate *st, int index, int cls,
+			             time_t until, const char *reply, time_t now,
+			             struct rr_change *change);
+extern void rrstate_quota_settle(struct rrstate *st, int index,
+			                 const struct host_limits *lim,
+			                 int reserved, int used, time_t now);
 extern void rrstate_next(struct rrstate *st, int after, const int *tried,
 			         time_t now, long lease, struct rr_pick *pick);
 extern void rrstate_mark_up(struct rrstate *st, int index, const char *addr,
