@@ -24,7 +24,8 @@
  *	connection), max_backoff >= backoff, the TLS
  *	settings (a known tls_protocols value, readable CA, certificate
  *	and key files: checks that need OpenSSL's headers, never the
- *	library), and reads tls_policy_file and auth_file, so that every
+ *	library), and reads tls_policy_file, auth_file, host_policy_file
+ *	and saturation_file, so that every
  *	mistake shows at start-up.
  *
  *	tls_check_config() makes those TLS checks alone, for a
@@ -50,7 +51,9 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "conf/hostpolicy.h"
 #include "conf/rrconfig.h"
+#include "conf/saturation.h"
 
 #define DAY	86400L
 
@@ -111,6 +114,11 @@ static const struct cf_entry rr_settings[] = {
     {"tls_protocols", CF_STR, ">=TLSv1.2", 0, 0, 0, OFF(tls_protocols), 0},
     {"tls_policy_file", CF_STR, "", 0, 0, 0, OFF(tls_policy_file), 0},
     {"auth_file", CF_STR, "", 0, 0, 0, OFF(auth_file), 0},
+    {"host_policy_file", CF_STR, "", 0, 0, 0, OFF(host_policy_file), 0},
+    {"saturation_file", CF_STR, "", 0, 0, 0, OFF(saturation_file), 0},
+    {"rate_wait", CF_TIME, "10s", 0, 600, 0, OFF(rate_wait), 0},
+    {"throttle_backoff", CF_TIME, "60s", 1, DAY, 0, OFF(throttle_backoff), 0},
+    {"quota_backoff", CF_TIME, "1h", 1, 7 * DAY, 0, OFF(quota_backoff), 0},
     {"auth_mechanisms", CF_STR, "plain, login", 0, 0, 0, OFF(auth_mechanisms), 0},
     {"cache_socket", CF_STR, "/run/rrelay/cache.sock", 0, 0, 0, OFF(cache_socket), check_socket},
     {"connection_cache_time_limit", CF_TIME, "2s", 1, 300, 0, OFF(cache_time_limit), 0},
@@ -281,6 +289,22 @@ static int load_tls(struct rrconfig *conf, const struct rr_source *src,
     return (0);
 }
 
+/* load_capacity - read host_policy_file and saturation_file */
+
+static int load_capacity(struct rrconfig *conf, char *err, size_t errlen)
+{
+    if (conf->host_policy_file[0]
+	&& ((conf->host_policy = calloc(1, sizeof(*conf->host_policy))) == 0
+	    || hostpolicy_load(conf->host_policy_file, conf->host_policy, err,
+			       errlen) < 0))
+	return (-1);
+    if (conf->saturation_file[0]
+	&& saturation_load(conf->saturation_file, &conf->saturation, err,
+			   errlen) < 0)
+	return (-1);
+    return (0);
+}
+
 /* rrconfig_load - read and cross-check the settings */
 
 int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
@@ -318,7 +342,9 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 		 "name", where, conf->helo_name);
 	return (-1);
     }
-    return (load_tls(conf, &src, err, errlen));
+    if (load_tls(conf, &src, err, errlen) < 0)
+	return (-1);
+    return (load_capacity(conf, err, errlen));
 }
 
 /* rrconfig_free - release the settings' strings */
@@ -329,6 +355,10 @@ void    rrconfig_free(struct rrconfig *conf)
 	authfile_wipe(conf->auth);
     free(conf->auth);
     free(conf->tls_policy);
+    free(conf->host_policy);
+    conf->host_policy = 0;
+    saturation_free(conf->saturation);
+    conf->saturation = 0;
     conf->auth = 0;
     conf->tls_policy = 0;
     cf_free(rr_settings, conf);

@@ -30,6 +30,11 @@ struct rrconfig {
     char   *tls_protocols;
     char   *tls_policy_file;
     char   *auth_file;
+    char   *host_policy_file;
+    char   *saturation_file;
+    long    rate_wait;			/* seconds a message may wait for a slot */
+    long    throttle_backoff;		/* skip a host that said "throttled" */
+    long    quota_backoff;		/* ... "quota", when it has no quota= */
     char   *auth_mechanisms;
     char   *cache_socket;			/* rrelay-cache's socket */
     long    cache_time_limit;		/* seconds a connection stays idle */
@@ -39,6 +44,8 @@ struct rrconfig {
     long    tls_proxy_limit;		/* its TLS ends at one time */
     struct tls_policy *tls_policy;	/* loaded from tls_policy_file */
     struct auth_table *auth;		/* loaded from auth_file */
+    struct host_policy *host_policy;	/* loaded from host_policy_file */
+    struct saturation *saturation;	/* loaded from saturation_file */
 };
 
 extern int rrconfig_load(struct rrconfig *conf, const char *path,

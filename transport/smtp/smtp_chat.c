@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "conf/saturation.h"
 #include "msg/address.h"
 #include "ipc/cache_client.h"
 #include "net/netio.h"
@@ -169,9 +170,15 @@ void    smtp_log_rcpt(struct session *s, const struct rcpt *r,
 void    smtp_rcpt_reply(struct session *s, struct rcpt *r,
 		               const struct smtp_reply *reply)
 {
-    enum rcpt_state state = reply->code >= 500 ? RCPT_PERM : RCPT_PENDING;
+    enum rcpt_state state = reply->code >= 500 && !s->sat ?
+	RCPT_PERM : RCPT_PENDING;
+    char    dsn[sizeof(reply->dsn)];
 
-    rcpt_set(r, state, reply->dsn, "host %s said: %s (%s)", s->res->relay,
+    /* "The host is full" is never permanent: 5.4.5 becomes 4.4.5. */
+    snprintf(dsn, sizeof(dsn), "%s", reply->dsn);
+    if (s->sat && dsn[0] == '5')
+	dsn[0] = '4';
+    rcpt_set(r, state, dsn, "host %s said: %s (%s)", s->res->relay,
 	     reply->text, smtp_state_where[s->state]);
     smtp_log_rcpt(s, r, state == RCPT_PERM ? "bounced" : "deferred", r->reason);
     snprintf(s->res->error, sizeof(s->res->error), "%s", r->reason);
@@ -186,6 +193,40 @@ void    smtp_accepted_reply(struct session *s, const struct smtp_reply *reply)
     for (i = 0; i < s->npart; i++)
 	if (s->accepted[i])
 	    smtp_rcpt_reply(s, &s->req->rcpts[s->part[i]], reply);
+}
+
+/* reply_text - the text of a reply after its code and enhanced code */
+
+static const char *reply_text(const struct smtp_reply *reply)
+{
+    const char *text = reply->text;
+    size_t  len = strlen(reply->dsn);
+
+    text += strspn(text, "0123456789");
+    text += (*text == ' ' || *text == '-');
+    if (reply->has_dsn && strncmp(text, reply->dsn, len) == 0)
+	text += len;
+    return (text + strspn(text, " "));
+}
+
+/* saturation - does this reply say the host is full? (saturation.c) */
+
+static void saturation(struct session *s, const struct smtp_reply *reply)
+{
+    const char *rule = "";
+
+    s->sat = SAT_NONE;
+    if (reply->code < 400)
+	return;
+    s->sat = saturation_classify(s->conf->saturation, reply->code,
+				 reply->has_dsn ? reply->dsn : "",
+				 reply_text(reply), &rule);
+    if (s->sat == SAT_NONE)
+	return;
+    s->res->saturated = s->sat;
+    s->res->sat_rule = rule;
+    snprintf(s->res->sat_reply, sizeof(s->res->sat_reply), "host %s said: "
+	     "%s (%s)", s->res->relay, reply->text, smtp_state_where[s->state]);
 }
 
 /* smtp_get_reply - read one whole reply in the current state */
@@ -210,6 +251,7 @@ int     smtp_get_reply(struct session *s, struct smtp_reply *reply)
 	}
 	switch (reply_feed(reply, line, len, why, sizeof(why))) {
 	case REPLY_DONE:
+	    saturation(s, reply);
 	    return (0);
 	case REPLY_ERROR:
 	    s->res->host = SMTP_HOST_DOWN;

@@ -114,6 +114,8 @@ static int session_key(struct session *s, const struct dest *dest)
     policy[0] = 0;
     if (s->wrapper || s->cred)
 	status = -1;				/* their TLS or AUTH is ours */
+    else if (s->req->no_keep)
+	status = -1;				/* max_connections counts it */
     else if (s->level >= TLS_MAY && s->conf->tls_conn_reuse)
 	status = tls_resume_policy(s->conf, s->level, names, policy,
 				   sizeof(policy));
@@ -203,7 +205,23 @@ static int stash(struct session *s)
     return (1);
 }
 
-/* step_quit - say goodbye; as Postfix's smtp(8), don't wait for the answer */
+/* quit_reply - wait for the reply to QUIT: the server has ended the session */
+
+static void quit_reply(struct session *s, long long deadline)
+{
+    char    line[REPLY_LINE_MAX + 1];
+    size_t  len;
+
+    if (deadline > netio_now_ms() + QUIT_REPLY_MS)
+	deadline = netio_now_ms() + QUIT_REPLY_MS;
+    (void) netio_read_line(&s->io, line, sizeof(line), &len, deadline);
+}
+
+/*
+ * step_quit - say goodbye; as Postfix's smtp(8), don't wait for the answer,
+ * except to a host with max_connections: its session slot is given back
+ * only once the server has seen the QUIT, so that it never counts more.
+ */
 
 static void step_quit(struct session *s)
 {
@@ -214,8 +232,9 @@ static void step_quit(struct session *s)
     if (s->io.ssl && s->res->reached && s->res->host == SMTP_HOST_OK
 	&& (s->level < TLS_VERIFY || s->res->tls_verified))
 	tls_resume_keep(s->conf, s->cache.tls_key, s->io.ssl);
-    if (!stash(s))
-	(void) netio_write(&s->io, "QUIT\r\n", 6, deadline);
+    if (!stash(s) && netio_write(&s->io, "QUIT\r\n", 6, deadline) == NETIO_OK
+	&& s->req->no_keep)
+	quit_reply(s, deadline);
     s->state = S_DONE;
 }
 

@@ -17,6 +17,7 @@ struct smtp_request {
     const struct spool *spool;
     long long start_ms;			/* for delay= in the log */
     long long deadline_ms;		/* the whole run ends here */
+    int     no_keep;			/* never hand the connection to the cache */
     int     (*slow_host) (void *);	/* no greeting after greeting_grace: */
     void   *slow_ctx;			/* ... nonzero to give up on the host */
 };
@@ -38,6 +39,9 @@ struct smtp_result {
     int     tls_verified;
     char    tls[128];			/* "TLSv1.3/CIPHER verified" */
     char    auth_user[256];		/* who we logged in as */
+    int     saturated;			/* SAT_*: a reply said the host is full */
+    const char *sat_rule;		/* which rule said so, for the log */
+    char    sat_reply[RCPT_REASON_MAX];	/* "host X said: ..." */
 };
 
 extern void smtp_deliver(const struct dest *dest, struct smtp_request *req,

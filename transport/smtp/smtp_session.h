@@ -15,6 +15,7 @@
 #define CMD_BUF		8192		/* pipelined commands per write */
 #define BODY_BLOCK	65536		/* spool bytes per body write */
 #define QUIT_WAIT_MS	5000		/* at most, to write QUIT */
+#define QUIT_REPLY_MS	2000		/* at most, for its reply (max_connections) */
 
 enum smtp_state {
     S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_AUTH, S_MAIL,
@@ -59,6 +60,7 @@ struct session {
     char    cmd[CMD_BUF];
     size_t  cmdlen;
     char    helo[256];			/* helo_name, or our address literal */
+    int     sat;			/* SAT_*: what the last reply said */
 };
 
 /* smtp_tls_on - the session is encrypted, here or by rrelay-cache */
