@@ -231,6 +231,7 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     struct spool spool;
     struct smtp_request req;
     struct relay relay;
+    struct capacity cap;
     struct outcome outcome;
     struct rcpt *rcpts;
     char    why[1024];
@@ -257,7 +258,13 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     relay.req = &req;
     rrstate_open(&state, conf->state_directory, &list);
     rrstate_limit(&state, conf->max_backoff);
+    if (conf->host_policy) {
+	capacity_init(&cap, conf, &list);
+	relay.cap = &cap;
+    }
     relay_message(&relay);
+    if (relay.cap)
+	capacity_close(relay.cap);
     rrstate_close(&state);
     if (prom_write(conf->state_directory, why, sizeof(why)) < 0)
 	log_warn("%s: metrics file not written: %s", args->queue_id, why);

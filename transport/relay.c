@@ -45,10 +45,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "conf/saturation.h"
 #include "net/netio.h"
 #include "relay.h"
+#include "state/sched.h"
 
 /* lease - how long a process may probe a host alone */
 
@@ -96,10 +99,16 @@ static void log_skips(struct relay *relay, const struct rr_pick *pick)
 
     for (i = 0; i < pick->nskipped; i++) {
 	host = &relay->state->hosts[pick->skipped[i]];
-	log_info("%s: host=%s, status=skipped (down until %s, failures=%lu: "
-		 "%s)", relay->req->queue_id, host->dest,
-		 when((time_t) host->down_until, buf, sizeof(buf)),
-		 (unsigned long) host->failures, host->last_error);
+	if (host->saturated_until > host->down_until)
+	    log_info("%s: host=%s, status=skipped (saturated until %s: %s)",
+		     relay->req->queue_id, host->dest,
+		     when((time_t) host->saturated_until, buf, sizeof(buf)),
+		     host->sat_reply);
+	else
+	    log_info("%s: host=%s, status=skipped (down until %s, "
+		     "failures=%lu: %s)", relay->req->queue_id, host->dest,
+		     when((time_t) host->down_until, buf, sizeof(buf)),
+		     (unsigned long) host->failures, host->last_error);
     }
 }
 
@@ -149,7 +158,10 @@ static void record(struct relay *relay, int index,
 		     "%lu failures)", relay->req->queue_id, dest, res->addr,
 		     (unsigned long) change.failures);
     }
-    if (res->host == SMTP_HOST_DOWN && !res->deadline && !res->local_error) {
+    if (res->saturated) {
+	capacity_saturate(relay->cap, relay->state, relay->req, index, res);
+    } else if (res->host == SMTP_HOST_DOWN && !res->deadline
+	       && !res->local_error) {
 	rrstate_mark_down(relay->state, index, res->addr, res->error, since,
 			  now, conf->backoff, conf->max_backoff, &change);
 	log_info("%s: host=%s, addr=%s, status=down, failures=%lu, "
@@ -197,6 +209,54 @@ static void give_up(struct relay *relay, const char *dsn, const char *why)
     }
 }
 
+/* sent - recipients delivered so far */
+
+static int sent(const struct smtp_request *req)
+{
+    int     i;
+    int     count = 0;
+
+    for (i = 0; i < req->nrcpt; i++)
+	count += (req->rcpts[i].state == RCPT_SENT);
+    return (count);
+}
+
+/* choose - the next host: the first of the message when after is -1 */
+
+static void choose(struct relay *relay, int after, const int *tried,
+		           struct rr_pick *pick)
+{
+    long    lim = lease(relay->req->conf);
+
+    if (relay->cap)
+	capacity_pick(relay->cap, relay->state, relay->req, tried, after < 0,
+		      lim, pick);
+    else if (after < 0)
+	rrstate_pick(relay->state, time((time_t *) 0), lim, pick);
+    else
+	rrstate_next(relay->state, after, tried, time((time_t *) 0), lim,
+		     pick);
+    log_skips(relay, pick);
+}
+
+/* attempt - one session with one host, and what it tells the state */
+
+static void attempt(struct relay *relay, int index, struct smtp_result *res)
+{
+    struct smtp_request *req = relay->req;
+    time_t  since = time((time_t *) 0);
+    int     bounced = refused(req);
+    int     reserved = pending(req);
+    int     before = sent(req);
+
+    req->no_keep = relay->cap && relay->cap->lims[index].max_conn > 0;
+    smtp_deliver(&relay->list->dests[index], req, res);
+    if (relay->cap)
+	capacity_done(relay->cap, relay->state, index, reserved,
+		      sent(req) - before);
+    record(relay, index, res, since, refused(req) > bounced);
+}
+
 /* relay_message - offer the message to live hosts until it is placed */
 
 void    relay_message(struct relay *relay)
@@ -210,27 +270,28 @@ void    relay_message(struct relay *relay)
     char    dsn[16] = "4.4.1";
     int     deadline = 0;
     struct slow slow = {relay, -1, tried};
-    time_t  since;
-    int     bounced;
 
     req->slow_host = slow_host;
     req->slow_ctx = &slow;
-
-    rrstate_pick(relay->state, time((time_t *) 0), lease(req->conf), &pick);
-    log_skips(relay, &pick);
+    if (relay->cap)
+	capacity_start(relay->cap, req);
+    snprintf(why, sizeof(why), "no host was tried");
+    choose(relay, -1, tried, &pick);
     if (pick.probe)
 	log_info("%s: all %d hosts are down; probing host=%s, whose backoff "
 		 "ends first", req->queue_id, relay->list->count,
 		 relay->list->dests[pick.index].text);
-    snprintf(why, sizeof(why), "no host was tried");
+    if (pick.index < 0)
+	capacity_nowhere(relay->cap, relay->state, &pick, dsn, sizeof(dsn),
+			 why, sizeof(why));
     for (index = pick.index; index >= 0; index = pick.index) {
 	tried[index] = 1;
 	slow.index = index;
-	since = time((time_t *) 0);
-	bounced = refused(req);
-	smtp_deliver(&relay->list->dests[index], req, &res);
-	record(relay, index, &res, since, refused(req) > bounced);
-	if (res.host == SMTP_HOST_DOWN || res.local_error) {
+	attempt(relay, index, &res);
+	if (res.saturated) {
+	    snprintf(why, sizeof(why), "%s", res.sat_reply);
+	    snprintf(dsn, sizeof(dsn), "4.4.5");
+	} else if (res.host == SMTP_HOST_DOWN || res.local_error) {
 	    snprintf(why, sizeof(why), "%s", res.error);
 	    snprintf(dsn, sizeof(dsn), "%s", res.local_error ? "4.3.5" :
 		     res.dsn[0] ? res.dsn : "4.4.1");
@@ -238,9 +299,10 @@ void    relay_message(struct relay *relay)
 	if ((deadline = res.deadline) != 0 || res.local_error
 	    || pending(req) == 0)
 	    break;
-	rrstate_next(relay->state, index, tried, time((time_t *) 0),
-		     lease(req->conf), &pick);
-	log_skips(relay, &pick);
+	choose(relay, index, tried, &pick);
+	if (pick.index < 0 && relay->cap && relay->cap->busy_out)
+	    capacity_nowhere(relay->cap, relay->state, &pick, dsn,
+			     sizeof(dsn), why, sizeof(why));
     }
     if (deadline)
 	give_up(relay, "4.4.7", "delivery deadline reached before a host "

@@ -63,7 +63,7 @@ host_re() {
         "[$RR_HOST]:$(rr_sink_port s3)" "$(rr_sink_total s1 s3)" <<'EOF'
 import json, sys
 doc = json.load(open(sys.argv[1]))
-assert doc["schema"] == "rrelay-status" and doc["version"] == 1, doc
+assert doc["schema"] == "rrelay-status" and doc["version"] == 2, doc
 (hl,) = doc["host_lists"]
 assert hl["status"] == "ok" and len(hl["hash"]) == 16, hl
 hosts = {h["destination"]: h for h in hl["hosts"]}

@@ -30,13 +30,20 @@
  *	endless	a multi-line reply without end ("250-more", 200,000
  *		lines at the most)
  *	longline	one reply line of 100 KB
+ *	NNN TEXT	the reply line "NNN TEXT" as it is (421 closes)
+ *	N:ACTION	the normal answer the first N times this stage is
+ *		reached, counted over all sessions, then ACTION
  *
  *	A message the server accepts (a 2xx to the final dot), and one
  *	whose final dot it received but did not answer (dot=close,
  *	dot=silent: the reply is lost), is written to DIR/msg.PID.N: the
  *	lines "X-Mail-From: <...>" and "X-Rcpt-To: <...>" for the envelope,
  *	then the message as it came, dot-stuffing undone. Every RCPT TO it
- *	saw is appended to DIR/rcpts, one address a line. DIR/ready is
+ *	saw is appended to DIR/rcpts, one address a line. The time of each
+ *	MAIL FROM (seconds since the epoch, to the microsecond) is appended
+ *	to DIR/mail_times. DIR/max_sessions holds the most sessions that
+ *	were open at once: a session counts from its accept to the QUIT
+ *	command (before the 221) or the client's close. DIR/ready is
  *	created once the socket listens.
  *
  *	The children die with the server (PR_SET_PDEATHSIG); SIGTERM ends it.
@@ -50,6 +57,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -57,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -99,6 +108,16 @@ static void on_term(int sig)
     stop = 1;
 }
 
+static void session_end(void);
+
+/* bye - the session is over: it no longer counts as open */
+
+static void bye(void)
+{
+    session_end();
+    _exit(0);
+}
+
 /* send_all - write it all; exit when the client is gone */
 
 static void send_all(int fd, const char *data, size_t len)
@@ -109,7 +128,7 @@ static void send_all(int fd, const char *data, size_t len)
 	if ((n = write(fd, data, len)) < 0) {
 	    if (errno == EINTR)
 		continue;
-	    _exit(0);
+	    bye();
 	}
 	data += n;
 	len -= (size_t) n;
@@ -124,22 +143,105 @@ static void drain(int fd)
 
     while (read(fd, sink, sizeof(sink)) > 0)
 	 /* void */ ;
-    _exit(0);
+    bye();
+}
+
+/* shared_add - add delta to counter file DIR/name under a lock; the new value */
+
+static long shared_add(const char *name, long delta, const char *max_name)
+{
+    char    path[512];
+    char    buf[32];
+    long    value = 0;
+    long    max = 0;
+    ssize_t n;
+    int     fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((fd = open(path, O_RDWR | O_CREAT, 0644)) < 0 || flock(fd, LOCK_EX) < 0)
+	tool_die(PROG, path);
+    if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+	buf[n] = 0;
+	value = strtol(buf, 0, 10);
+    }
+    value += delta;
+    n = snprintf(buf, sizeof(buf), "%ld\n", value);
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t) n, 0) != n)
+	tool_die(PROG, path);
+    if (max_name) {
+	snprintf(path, sizeof(path), "%s/%s", dir, max_name);
+	FILE   *fp = fopen(path, "r");
+
+	if (fp && fscanf(fp, "%ld", &max) != 1)
+	    max = 0;
+	if (fp)
+	    fclose(fp);
+	if (value > max && (fp = fopen(path, "w")) != 0) {
+	    fprintf(fp, "%ld\n", value);
+	    fclose(fp);
+	}
+    }
+    close(fd);				/* the lock goes with it */
+    return (value);
+}
+
+/* session_end - the session no longer counts as open */
+
+static void session_end(void)
+{
+    static int ended;
+
+    if (!ended++)
+	(void) shared_add("open_sessions", -1, 0);
+}
+
+/* note_mail - append the time of a MAIL FROM to DIR/mail_times */
+
+static void note_mail(void)
+{
+    struct timespec ts;
+    char    path[512];
+    int     fd;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(path, sizeof(path), "%s/mail_times", dir);
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0)
+	return;
+    dprintf(fd, "%ld.%06ld\n", (long) ts.tv_sec, ts.tv_nsec / 1000);
+    close(fd);
+}
+
+/* script_action - the action for this stage now: N:ACTION counts first */
+
+static const char *script_action(enum stage st)
+{
+    const char *act = script[st];
+    char   *end;
+    long    n;
+    char    name[32];
+
+    if (act == 0 || !isdigit((unsigned char) act[0]))
+	return (act);
+    n = strtol(act, &end, 10);
+    if (*end != ':')
+	return (act);
+    snprintf(name, sizeof(name), "count.%s", stage_names[st]);
+    return (shared_add(name, 1, 0) <= n ? 0 : end + 1);
 }
 
 /* fault_reply - the scripted reply in place of normal; 0 to answer normally */
 
 static int fault_reply(struct conn *c, enum stage st, const char *normal)
 {
-    const char *act = script[st];
-    char    text[256];
+    const char *act = script_action(st);
+    char    text[512];
     static char big[LONG_LINE + 8];
     int     i;
 
     if (act == 0)
 	return (0);
     if (strcmp(act, "close") == 0)
-	_exit(0);
+	bye();
     if (strcmp(act, "silent") == 0)
 	drain(c->fd);
     if (strcmp(act, "slow") == 0) {
@@ -152,7 +254,7 @@ static int fault_reply(struct conn *c, enum stage st, const char *normal)
     if (strcmp(act, "endless") == 0) {
 	for (i = 0; i < ENDLESS_MAX; i++)
 	    send_all(c->fd, "250-more\r\n", 10);
-	_exit(0);
+	bye();
     }
     if (strcmp(act, "longline") == 0) {
 	memcpy(big, "250 ", 4);
@@ -161,11 +263,14 @@ static int fault_reply(struct conn *c, enum stage st, const char *normal)
 	send_all(c->fd, big, LONG_LINE + 6);
 	return (1);
     }
-    snprintf(text, sizeof(text), "%.3s %c.0.0 fault at %s\r\n", act, act[0],
-	     stage_names[st]);
+    if (strlen(act) > 4 && act[3] == ' ')
+	snprintf(text, sizeof(text), "%s\r\n", act);
+    else
+	snprintf(text, sizeof(text), "%.3s %c.0.0 fault at %s\r\n", act,
+		 act[0], stage_names[st]);
     send_all(c->fd, text, strlen(text));
     if (strncmp(act, "421", 3) == 0)
-	_exit(0);
+	bye();
     return (1);
 }
 
@@ -276,7 +381,7 @@ static void do_data(struct conn *c, char *rcpts)
     if (receive_body(c) < 0) {
 	fclose(c->msg);
 	unlink(c->msg_path);
-	_exit(0);
+	bye();
     }
     /* A dot whose reply never leaves: the message was received. */
     lost = script[DOT] && (strcmp(script[DOT], "close") == 0
@@ -302,6 +407,7 @@ static void session(int fd)
     char    line[LINE_MAX_LEN];
 
     c.fd = fd;
+    (void) shared_add("open_sessions", 1, "max_sessions");
     reply(&c, GREET, "220 fault.test ESMTP fault_server\r\n");
     while (read_line(&c, line, sizeof(line)) == 0) {
 	if (strncasecmp(line, "EHLO", 4) == 0 || strncasecmp(line, "HELO", 4) == 0)
@@ -309,6 +415,7 @@ static void session(int fd)
 		  "250 SIZE 10240000\r\n");
 	else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
 	    snprintf(c.from, sizeof(c.from), "%s", line + 10);
+	    note_mail();
 	    rcpts[0] = 0;
 	    reply(&c, MAIL, "250 2.1.0 ok\r\n");
 	} else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
@@ -323,12 +430,13 @@ static void session(int fd)
 	else if (strcasecmp(line, "DATA") == 0)
 	    do_data(&c, rcpts);
 	else if (strcasecmp(line, "QUIT") == 0) {
+	    session_end();
 	    reply(&c, QUIT, "221 2.0.0 bye\r\n");
 	    break;
 	} else
 	    send_all(fd, "250 2.0.0 ok\r\n", 14);
     }
-    _exit(0);
+    bye();
 }
 
 /* parse_script - STAGE=ACTION arguments */

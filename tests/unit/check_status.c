@@ -121,7 +121,7 @@ START_TEST(test_json)
 	ck_assert_msg(*cp == '\n' || (*cp >= ' ' && *cp <= '~'),
 		      "byte 0x%02x in: %s", *cp, text);
     ck_assert_ptr_nonnull(strstr(text, "{\"schema\":\"rrelay-status\","
-				 "\"version\":1,\"generated\":1000,"));
+				 "\"version\":2,\"generated\":1000,"));
     ck_assert_ptr_nonnull(strstr(text, "\"hash\":\"0000000000001234\","
 				 "\"status\":\"ok\",\"error\":null"));
     ck_assert_ptr_nonnull(strstr(text, "{\"destination\":\"[a.example]:25\","
@@ -132,7 +132,13 @@ START_TEST(test_json)
 				 "\"421 \\\"bye\\\"\\\\ \\u001b[2J"
 				 "\\u00c3\\u00a9\",\"deferred\":5,"
 				 "\"bounced\":2,\"down_count\":1,"
-				 "\"state_since\":900}"));
+				 "\"state_since\":900,\"weight\":null,"
+				 "\"tier\":null,\"rate\":null,"
+				 "\"sessions\":null,\"quota\":null,"
+				 "\"saturated_until\":null,"
+				 "\"saturated_reply\":null,\"busy_skips\":0,"
+				 "\"rate_waits\":0,\"saturations\":"
+				 "{\"throttle\":0,\"quota\":0}}"));
     ck_assert_ptr_nonnull(strstr(text, "\"hash\":null,\"status\":"
 				 "\"damaged\",\"error\":\""));
     ck_assert_ptr_nonnull(strstr(text, "\"updated\":null,\"cursor\":null,\"hosts\":[]}"));

@@ -13,6 +13,8 @@
  *	int	status_list(dir, names, count)
  *	int	status_read(path, head, hosts, why, whylen)
  *	const char *status_tls_text(flags)
+ *	const char *status_state(host, now)
+ *	uint64_t status_quota_used(host, now)
  * DESCRIPTION
  *	status_print() reads every rrelay-*.state file in dir, under a
  *	shared lock, and prints one block per host list: a line naming
@@ -20,7 +22,16 @@
  *	down, down until when, consecutive failures, messages sent, whether
  *	its last session used TLS ("verified", "untrusted" or "none") and
  *	its last error. A damaged file is reported as such; rrelay rebuilds it
- *	on the next delivery.
+ *	on the next delivery. A host whose list has a host_policy_file
+ *	(weight above 0 in the state) gets a second line: its weight and
+ *	tier, its rate, sessions in use of max_connections, recipients
+ *	of its quota used in the current window, until when it is
+ *	saturated, and its busy skips, waits and saturations (throttle/
+ *	quota). Its state is "saturated" while a reply said it is full or
+ *	its quota is used up.
+ *
+ *	status_state() and status_quota_used() give a host's state and
+ *	its quota's use now, for both outputs.
  *
  *	Every text from a state file or a file name is printed through
  *	status_escape(): rrelay cleans what it stores, but a file damaged
@@ -41,6 +52,8 @@
 #include <unistd.h>
 
 #include "state/rrstate.h"
+#include "state/sched.h"
+#include "state/slots.h"
 #include "state/status.h"
 
 #define ROW_FORMAT	"%-28s %-24s %-5s %-20s %8s %8s %-9s %s\n"
@@ -96,6 +109,60 @@ const char *status_tls_text(uint32_t flags)
     return ("none");
 }
 
+/* status_quota_used - recipients counted in the quota window of now */
+
+uint64_t status_quota_used(const struct rr_host *h, time_t now)
+{
+    struct host_limits lim = {1, 0, 0, 1, 0, 0, 0};
+
+    lim.quota = h->quota;
+    lim.quota_per = h->quota_per;
+    return (h->quota > 0 && h->quota_window == sched_window_start(&lim, now) ?
+	    h->quota_used : 0);
+}
+
+/* status_state - up, down, or saturated (said it is full, or used its quota) */
+
+const char *status_state(const struct rr_host *h, time_t now)
+{
+    if (h->down_until > (int64_t) now)
+	return ("down");
+    if (h->saturated_until > (int64_t) now
+	|| (h->quota > 0 && status_quota_used(h, now) >= (uint64_t) h->quota))
+	return ("saturated");
+    return ("up");
+}
+
+/* print_capacity - the host's limits and their use, under its row */
+
+static void print_capacity(FILE *out, const char *dir, uint64_t hash,
+			           int index, const struct rr_host *h, time_t now)
+{
+    char    until[32];
+    static const char *per[] = {"s", "m", "h", "d"};
+
+    fprintf(out, "    weight=%lu %s", (unsigned long) h->weight,
+	    h->backup ? "backup" : "primary");
+    if (h->rate > 0)
+	fprintf(out, " rate=%lld/%s", (long long) h->rate,
+		per[h->rate_per == 1 ? 0 : h->rate_per == 60 ? 1 : 2]);
+    if (h->max_conn > 0)
+	fprintf(out, " sessions=%d/%lld", slots_count(dir, hash, index,
+			(long) h->max_conn), (long long) h->max_conn);
+    if (h->quota > 0)
+	fprintf(out, " quota=%llu/%lld per %s", (unsigned long long)
+		status_quota_used(h, now), (long long) h->quota,
+		per[h->quota_per == 3600 ? 2 : 3]);
+    if (h->saturated_until > (int64_t) now)
+	fprintf(out, " saturated_until=%s", stamp(h->saturated_until, now,
+						     until, sizeof(until)));
+    fprintf(out, " busy_skips=%llu rate_waits=%llu saturations=%llu/%llu\n",
+	    (unsigned long long) h->busy_skips,
+	    (unsigned long long) h->rate_waits,
+	    (unsigned long long) h->sat_throttle,
+	    (unsigned long long) h->sat_quota);
+}
+
 /* print_file - one host list */
 
 static void print_file(const char *dir, const char *name, FILE *out)
@@ -143,10 +210,11 @@ static void print_file(const char *dir, const char *name, FILE *out)
 		      sizeof(addr));
 	status_escape(hosts[i].last_error[0] ? hosts[i].last_error : "-",
 		      error, sizeof(error));
-	fprintf(out, ROW_FORMAT, dest, addr,
-		hosts[i].down_until > (int64_t) now ? "down" : "up",
+	fprintf(out, ROW_FORMAT, dest, addr, status_state(&hosts[i], now),
 		stamp(hosts[i].down_until, now, until, sizeof(until)),
 		failures, sent, status_tls_text(hosts[i].flags), error);
+	if (hosts[i].weight > 0)
+	    print_capacity(out, dir, head.hash, (int) i, &hosts[i], now);
     }
     fputc('\n', out);
 }

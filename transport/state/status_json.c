@@ -4,7 +4,8 @@
  * SUMMARY
  *	"rrelay status --json": the shared state as one JSON document
  * SYNOPSIS
- *	#include "state/status.h"
+ *	#include "state/slots.h"
+#include "state/status.h"
  *
  *	int	status_print_json(dir, out, now)
  * DESCRIPTION
@@ -13,7 +14,7 @@
  *	may be added in a later version, but none is renamed, removed or
  *	given another meaning without a new "version".
  *
- *	{ "schema": "rrelay-status", "version": 1,
+ *	{ "schema": "rrelay-status", "version": 2,
  *	  "generated": NOW, "state_directory": DIR,
  *	  "host_lists": [ {
  *	      "file": PATH, "hash": "16 hex digits" or null,
@@ -26,7 +27,16 @@
  *	          "last_change": TIME or null, "failures": N, "sent": N,
  *	          "tls": "verified" | "untrusted" | "none",
  *	          "last_error": TEXT or null, "deferred": N, "bounced": N,
- *	          "down_count": N, "state_since": TIME or null } ] } ] }
+ *	          "down_count": N, "state_since": TIME or null,
+ *	          "weight": N or null, "tier": "primary" | "backup" or null,
+ *	          "rate": {"limit": N, "per": "s"|"m"|"h"} or null,
+ *	          "sessions": {"open": N, "limit": N} or null,
+ *	          "quota": {"limit": N, "per": "h"|"d", "used": N,
+ *	                    "left": N} or null,
+ *	          "saturated_until": TIME or null,
+ *	          "saturated_reply": TEXT or null, "busy_skips": N,
+ *	          "rate_waits": N,
+ *	          "saturations": {"throttle": N, "quota": N} } ] } ] }
  *
  *	Times are seconds since the epoch. "deferred" and "bounced" count
  *	the tries the host did not take (a 4xx reply, or down) and those it
@@ -34,7 +44,14 @@
  *	down; "state_since" when it last went up or down. These four came
  *	after version 1 first shipped, as the schema allows. A host list
  *	that is not "ok" has an empty "hosts" (rrelay rebuilds its file on
- *	the next delivery). Strings are escaped as RFC 8259 says; a byte that is
+ *	the next delivery).
+ *
+ *	Version 2 (issue 18, host_policy_file) added "saturated" to
+ *	"state" (a host that said it is full, or used up its quota: it is
+ *	up, but skipped until saturated_until or the quota window's end),
+ *	and the fields from "weight" on; they are null for a host list
+ *	without host_policy_file. Nothing of version 1 changed otherwise.
+ *	Strings are escaped as RFC 8259 says; a byte that is
  *	not printable ASCII is written as \u00XX, so the document is
  *	always valid UTF-8, whatever a damaged file holds.
  * DIAGNOSTICS
@@ -48,6 +65,7 @@
 #include <unistd.h>
 
 #include "state/rrstate.h"
+#include "state/slots.h"
 #include "state/status.h"
 
 /* json_str - a JSON string, or null for an empty one when nullable */
@@ -82,9 +100,55 @@ static void json_time(FILE *out, int64_t when)
 	fprintf(out, "%" PRId64, when);
 }
 
+/* json_capacity - version 2: the host's limits and their use */
+
+static void json_capacity(FILE *out, const char *dir, uint64_t hash, int index,
+			          const struct rr_host *h, long long now)
+{
+    static const char *per[] = {"s", "m", "h", "d"};
+    uint64_t used = status_quota_used(h, (time_t) now);
+    uint64_t limit = h->quota > 0 ? (uint64_t) h->quota : 0;
+
+    if (h->weight == 0) {
+	fputs(",\"weight\":null,\"tier\":null,\"rate\":null,"
+	      "\"sessions\":null,\"quota\":null", out);
+    } else {
+	fprintf(out, ",\"weight\":%" PRIu32 ",\"tier\":\"%s\",\"rate\":",
+		h->weight, h->backup ? "backup" : "primary");
+	if (h->rate > 0)
+	    fprintf(out, "{\"limit\":%" PRId64 ",\"per\":\"%s\"}", h->rate,
+		    per[h->rate_per == 1 ? 0 : h->rate_per == 60 ? 1 : 2]);
+	else
+	    fputs("null", out);
+	fputs(",\"sessions\":", out);
+	if (h->max_conn > 0)
+	    fprintf(out, "{\"open\":%d,\"limit\":%" PRId64 "}",
+		    slots_count(dir, hash, index, (long) h->max_conn),
+		    h->max_conn);
+	else
+	    fputs("null", out);
+	fputs(",\"quota\":", out);
+	if (h->quota > 0)
+	    fprintf(out, "{\"limit\":%" PRId64 ",\"per\":\"%s\",\"used\":%"
+		    PRIu64 ",\"left\":%" PRIu64 "}", h->quota,
+		    per[h->quota_per == 3600 ? 2 : 3], used,
+		    used < limit ? limit - used : 0);
+	else
+	    fputs("null", out);
+    }
+    fputs(",\"saturated_until\":", out);
+    json_time(out, h->saturated_until > (int64_t) now ? h->saturated_until : 0);
+    fputs(",\"saturated_reply\":", out);
+    json_str(out, h->saturated_until > (int64_t) now ? h->sat_reply : "", 1);
+    fprintf(out, ",\"busy_skips\":%" PRIu64 ",\"rate_waits\":%" PRIu64
+	    ",\"saturations\":{\"throttle\":%" PRIu64 ",\"quota\":%" PRIu64
+	    "}", h->busy_skips, h->rate_waits, h->sat_throttle, h->sat_quota);
+}
+
 /* json_host - one host of a list */
 
-static void json_host(FILE *out, struct rr_host *h, long long now)
+static void json_host(FILE *out, const char *dir, uint64_t hash, int index,
+		              struct rr_host *h, long long now)
 {
     h->dest[sizeof(h->dest) - 1] = 0;
     h->addr[sizeof(h->addr) - 1] = 0;
@@ -93,8 +157,9 @@ static void json_host(FILE *out, struct rr_host *h, long long now)
     json_str(out, h->dest, 0);
     fputs(",\"address\":", out);
     json_str(out, h->addr, 1);
+    h->sat_reply[sizeof(h->sat_reply) - 1] = 0;
     fprintf(out, ",\"state\":\"%s\",\"down_until\":",
-	    h->down_until > (int64_t) now ? "down" : "up");
+	    status_state(h, (time_t) now));
     json_time(out, h->down_until > (int64_t) now ? h->down_until : 0);
     fputs(",\"last_change\":", out);
     json_time(out, h->last_change);
@@ -106,6 +171,7 @@ static void json_host(FILE *out, struct rr_host *h, long long now)
 	    ",\"down_count\":%" PRIu64 ",\"state_since\":", h->deferred,
 	    h->bounced, h->down_count);
     json_time(out, h->state_since);
+    json_capacity(out, dir, hash, index, h, now);
     fputc('}', out);
 }
 
@@ -141,7 +207,7 @@ static void json_file(FILE *out, const char *dir, const char *name,
     for (i = 0; i < head.count; i++) {
 	if (i > 0)
 	    fputc(',', out);
-	json_host(out, hosts + i, now);
+	json_host(out, dir, head.hash, (int) i, hosts + i, now);
     }
     fputs("]}", out);
 }
@@ -158,7 +224,7 @@ int     status_print_json(const char *dir, FILE *out, long long now)
 	fprintf(stderr, "rrelay status: open %s: %s\n", dir, strerror(errno));
 	return (-1);
     }
-    fprintf(out, "{\"schema\":\"rrelay-status\",\"version\":1,"
+    fprintf(out, "{\"schema\":\"rrelay-status\",\"version\":2,"
 	    "\"generated\":%lld,\"state_directory\":", now);
     json_str(out, dir, 0);
     fputs(",\"host_lists\":[", out);
