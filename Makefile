@@ -133,6 +133,11 @@ $(BUILD)/tools/cache_take: tests/tools/cache_take.c tests/tools/listen.h $(LIB_T
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itransport $(ALL_CFLAGS) -o $@ $< $(LIB_TRANSPORT) $(LIB_COMMON) $(LDLIBS)
 
+# fault_server speaks TLS after STARTTLS when given a certificate.
+$(BUILD)/tools/fault_server: tests/tools/fault_server.c tests/tools/listen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -lssl -lcrypto
+
 $(BUILD)/tools/%: tests/tools/%.c tests/tools/listen.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $<

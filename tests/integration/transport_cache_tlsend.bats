@@ -277,3 +277,26 @@ use() {
     rr_eq "the TLS end's view" 1 "$(grep -c 'TLS end for .*: TLS handshake timed out' "$RR_T/cache.log")"
     rr_eq "the server saw the handshake start" 1 "$(grep -c 'after-starttls bytes=[1-9][0-9]* first=0x16' "$RR_T/inject/mute/log")"
 }
+
+@test "an unsolicited 550 after the dot, through an idle TLS end: the next message is delivered, no blame" {
+    local port d
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "cert=$RR_TLS_DIR/good.pem" "key=$RR_TLS_DIR/server.key" dot=250+550
+    d=$RR_T/faults/f
+    rr_cache_start connection_cache_time_limit=30s
+    run -0 rr_tls_send Q1 Q1@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    rr_eq "TLS ends" 1 "$(tls_ends)"
+    touch "$d/trigger"
+    rr_wait 10 test -e "$d/stale"
+    run -0 rr_tls_send Q2 Q2@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    run -0 rr_tls_send Q3 Q3@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    rr_eq "messages the upstream took" 3 "$(find "$d" -name 'msg.*' | wc -l)"
+    rr_eq "stale connection found" 1 \
+        "$(rr_tls_log_count Q2 'debug: Q2: reused connection to .* failed before MAIL FROM was accepted')"
+    rr_eq "verified deliveries" 3 "$(rr_log_count 'tls=TLSv1\.3/[A-Z0-9_]+ verified( resumed)?, status=sent')"
+    rr_eq "Q3 on Q2's connection" 2 "$(use Q3)"
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    rr_eq "deferred or bounced" 0 "$(rr_log_count 'status=(deferred|bounced)')"
+    rr_wait_eq 10 1 rr_fault_sessions f
+    rr_wait 10 ends_are 1
+}

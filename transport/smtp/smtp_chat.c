@@ -60,6 +60,7 @@ const char *const smtp_state_where[] = {
     "while performing the HELO handshake",
     "in reply to STARTTLS command",
     "while authenticating",
+    "in reply to RSET command",
     "in reply to MAIL FROM command",
     "in reply to RCPT TO command",
     "in reply to DATA command",
@@ -75,8 +76,11 @@ long long smtp_state_deadline(const struct session *s)
 {
     long    secs = (s->state == S_BODY || s->state == S_DOT) ?
     s->conf->data_timeout : s->conf->command_timeout;
-    long long when = netio_now_ms() + secs * 1000LL;
+    long long when;
 
+    if (s->state == S_RSET && secs > RSET_TIMEOUT)
+	secs = RSET_TIMEOUT;			/* as smtp(8)'s smtp_rset_timeout */
+    when = netio_now_ms() + secs * 1000LL;
     return (when < s->req->deadline_ms ? when : s->req->deadline_ms);
 }
 
