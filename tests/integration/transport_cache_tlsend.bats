@@ -300,3 +300,44 @@ use() {
     rr_wait_eq 10 1 rr_fault_sessions f
     rr_wait 10 ends_are 1
 }
+
+# fake_cache_as USER DIR: run fake_cache as USER at DIR/cache.sock, handing out DIR/evil.sock (pid in $FAKE_PID)
+fake_cache_as() {
+    rm -f "$2/cache.sock" "$2/questions"
+    setpriv --reuid="$1" --regid="$1" --clear-groups \
+        "$RR_TOOLS/fake_cache" "$2/cache.sock" "$2/evil.sock" "$2/questions" </dev/null >"$2/fake.out" 2>&1 &
+    FAKE_PID=$!
+    rr_track_pid "$FAKE_PID"
+    rr_wait 10 test -S "$2/cache.sock"
+}
+
+@test "a fake cache run by another uid in a world-writable directory gets no mail; rrelay warns once, checks TLS itself" {
+    local d=$RR_T/shared port q
+    mkdir -m 1777 "$d"
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "cert=$RR_TLS_DIR/good.pem" "key=$RR_TLS_DIR/server.key"
+    # nobody's own SMTP responder, and its fake cache that hands it out as "verified TLS"
+    mkdir -m 1777 "$d/evil"
+    smtp-sink -u "$RR_SINK_USER" -d "$d/evil/%M." "unix:$d/evil.sock" 10 </dev/null >"$d/sink.out" 2>&1 &
+    rr_track_pid "$!"
+    rr_wait 10 test -S "$d/evil.sock"
+    fake_cache_as 65534 "$d"
+    for q in Q1 Q2; do
+        run -0 rr_tls_send "$q" "$q@example.org" "[$RR_HOST]:$port" -o "cache_socket=$d/cache.sock" \
+            -o tls_security_level=verify
+    done
+    rr_eq "questions the fake cache got" 0 "$(cat "$d/questions")"
+    rr_eq "messages at nobody's responder" 0 "$(find "$d/evil" -type f | wc -l)"
+    rr_eq "messages the real upstream took" 2 "$(find "$RR_T/faults/f" -name 'msg.*' | wc -l)"
+    rr_eq "warnings, one per rrelay run" 2 \
+        "$(rr_log_count "warning: not using the cache at $d/cache.sock: it runs as uid 65534, not as uid $(id -u "$RR_USER") or root")"
+    rr_eq "TLS verified by rrelay itself" 2 "$(rr_log_count 'tls=TLSv1\.3/TLS_[A-Z0-9_]+ verified( resumed)?, status=sent')"
+    # The same fake cache run by rrelay's own uid, in that open directory: still not trusted.
+    rr_kill_pid "$FAKE_PID"
+    fake_cache_as "$RR_USER" "$d"
+    : >"$RR_T/rrelay.log"
+    run -0 rr_tls_send Q3 Q3@example.org "[$RR_HOST]:$port" -o "cache_socket=$d/cache.sock" \
+        -o tls_security_level=verify
+    rr_eq "questions the fake cache got" 0 "$(cat "$d/questions")"
+    rr_eq "directory warning" 1 "$(rr_log_count 'warning: not using the cache at .*: its directory .* is owned by uid 0, mode 1777')"
+}
