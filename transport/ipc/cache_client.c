@@ -151,6 +151,9 @@ static int dir_owned(const char *path, uid_t uid, char *why, size_t whylen)
     char   *slash;
     struct stat st;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     snprintf(dir, sizeof(dir), "%s", path);
     if ((slash = strrchr(dir, '/')) == 0)
 	snprintf(dir, sizeof(dir), ".");
@@ -176,6 +179,9 @@ static int dir_owned(const char *path, uid_t uid, char *why, size_t whylen)
 static int trusted(int sock, const char *path, char *why, size_t whylen)
 {
     long    uid = peer_uid(sock);
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     if (uid < 0) {
 	snprintf(why, whylen, "its uid is unknown: %s", strerror(errno));
@@ -403,6 +409,9 @@ int     cache_tls_start(const struct rrconfig *conf, const char *key,
 {
     static struct cache_msg msg;
     int     got = -1;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     *plain = -1;
     cache_msg_init(&msg, CACHE_TLS_START);

@@ -329,6 +329,9 @@ int     netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
     int     status;
     unsigned long err;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     io->ssl = ssl;
     if (SSL_set_fd(ssl, io->fd) != 1) {
 	snprintf(why, whylen, "SSL_set_fd failed");
