@@ -255,7 +255,7 @@ int     smtp_queue_cmd(struct session *s, const char *fmt, const char *a,
     len = snprintf(line, sizeof(line), fmt, a, b);
     if (len < 0 || (size_t) len >= sizeof(line)) {
 	snprintf(s->res->error, sizeof(s->res->error), "internal error: "
-		 "smtp_command too long");
+		 "command too long");
 	s->state = S_DONE;
 	len = -1;
     } else if (s->cmdlen + (size_t) len > sizeof(s->cmd) && smtp_flush(s) < 0) {
