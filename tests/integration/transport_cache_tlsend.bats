@@ -341,3 +341,15 @@ fake_cache_as() {
     rr_eq "questions the fake cache got" 0 "$(cat "$d/questions")"
     rr_eq "directory warning" 1 "$(rr_log_count 'warning: not using the cache at .*: its directory .* is owned by uid 0, mode 1777')"
 }
+
+@test "a TLS end that exits while the cache is idle is reaped at once: no zombie" {
+    rr_cache_start connection_cache_time_limit=60s
+    run -0 send Q1 verify good
+    local end
+    end=$(pgrep -P "$CACHE_PID")
+    [[ -n $end ]] || { rr_err "no TLS end"; return 1; }
+    kill -KILL "$end"
+    # The cache has nothing due for 60 s; only SIGCHLD can make it reap.
+    rr_wait 5 test ! -e "/proc/$end"
+    rr_eq "TLS ends" 0 "$(tls_ends)"
+}

@@ -359,6 +359,7 @@ static void turn(struct daemon *d, const sigset_t *mask)
     long long now;
     int     n = 0;
     int     i;
+    int     status;
 
     for (i = 0; i < d->nclients; i++) {
 	pfd[n].fd = d->clients[i].fd;
@@ -366,13 +367,14 @@ static void turn(struct daemon *d, const sigset_t *mask)
     }
     pfd[n].fd = d->nclients < CLIENTS_MAX ? d->listen_fd : -1;
     pfd[n].events = POLLIN;
-    if (ppoll(pfd, (nfds_t) n + 1, wait_time(d, &ts), mask) < 0) {
+    status = ppoll(pfd, (nfds_t) n + 1, wait_time(d, &ts), mask);
+    while (waitpid(-1, 0, WNOHANG) > 0)		/* also after a bare SIGCHLD */
+	d->tls_ends--;
+    if (status < 0) {
 	if (errno != EINTR)
 	    fatal("poll: %s", strerror(errno));
 	return;
     }
-    while (waitpid(-1, 0, WNOHANG) > 0)
-	d->tls_ends--;
     now = netio_now_ms();
     for (i = n - 1; i >= 0; i--)
 	if ((pfd[i].revents && serve_client(d, i) < 0)
