@@ -360,6 +360,7 @@ static void turn(struct daemon *d, const sigset_t *mask)
     int     n = 0;
     int     i;
     int     status;
+    int     saved;
 
     for (i = 0; i < d->nclients; i++) {
 	pfd[n].fd = d->clients[i].fd;
@@ -368,11 +369,12 @@ static void turn(struct daemon *d, const sigset_t *mask)
     pfd[n].fd = d->nclients < CLIENTS_MAX ? d->listen_fd : -1;
     pfd[n].events = POLLIN;
     status = ppoll(pfd, (nfds_t) n + 1, wait_time(d, &ts), mask);
+    saved = errno;
     while (waitpid(-1, 0, WNOHANG) > 0)		/* also after a bare SIGCHLD */
 	d->tls_ends--;
     if (status < 0) {
-	if (errno != EINTR)
-	    fatal("poll: %s", strerror(errno));
+	if (saved != EINTR)
+	    fatal("poll: %s", strerror(saved));
 	return;
     }
     now = netio_now_ms();
