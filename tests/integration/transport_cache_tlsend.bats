@@ -353,3 +353,22 @@ fake_cache_as() {
     rr_wait 5 test ! -e "/proc/$end"
     rr_eq "TLS ends" 0 "$(tls_ends)"
 }
+
+@test "under tls_ca_path, a CA replaced in place: nothing is reused as verified, the new store decides" {
+    rr_cache_start connection_cache_time_limit=30s
+    local cadir=$RR_T/cadir
+    mkdir -m 755 "$cadir"
+    cp "$RR_TLS_DIR/ca.pem" "$cadir/ca.pem"
+    chmod 644 "$cadir/ca.pem"
+    openssl rehash "$cadir"
+    run -0 send Q1 verify good -o tls_ca_file= -o "tls_ca_path=$cadir"
+    run -0 send Q2 verify good -o tls_ca_file= -o "tls_ca_path=$cadir"
+    rr_eq "Q2 verified" 1 "$(rr_tls_log_count Q2 'verified( resumed)?, status=sent')"
+    # In place: the same file name (and hash link) now holds another CA.
+    cat "$RR_TLS_DIR/rogue.pem" >"$cadir/ca.pem"
+    run -75 send Q3 verify good -o tls_ca_file= -o "tls_ca_path=$cadir"
+    [[ $output == 4.7.5* ]] || { rr_err "Q3: $output"; return 1; }
+    rr_eq "reused connections" 0 "$(rr_log_count 'conn_use=')"
+    rr_eq "resumed sessions" 0 "$(rr_log_count 'verified resumed')"
+    delivered 2
+}
