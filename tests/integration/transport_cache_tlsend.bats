@@ -372,3 +372,18 @@ fake_cache_as() {
     rr_eq "resumed sessions" 0 "$(rr_log_count 'verified resumed')"
     delivered 2
 }
+
+@test "a TLS end holds no other server's TLS session: the tables are wiped after the fork" {
+    rr_cache_start connection_cache_time_limit=30s
+    local a
+    a=$(rr_tls_port tls12)
+    # rrelay's own handshake with tls12 leaves its session in the cache.
+    run -0 send Q1 verify tls12 -o tls_connection_reuse=no
+    # A TLS end for another server, idle after its delivery.
+    run -0 send Q2 verify good
+    rr_eq "TLS ends" 1 "$(tls_ends)"
+    rr_eq "tls12's session key in the cache" 1 \
+        "$(($(python3 "$BATS_TEST_DIRNAME/memscan.py" "$CACHE_PID" "tls 127.0.0.1[127.0.0.1]:$a sni=") > 0))"
+    rr_eq "tls12's session key in good's TLS end" 0 \
+        "$(python3 "$BATS_TEST_DIRNAME/memscan.py" "$(pgrep -P "$CACHE_PID")" "tls 127.0.0.1[127.0.0.1]:$a sni=")"
+}

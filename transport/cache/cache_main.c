@@ -289,6 +289,16 @@ static void answer_take(struct daemon *d, int client, struct cache_table *table,
     }
 }
 
+/* forget_tables - in a TLS end, right after the fork: nothing of the others */
+
+static void forget_tables(void *ctx)
+{
+    struct daemon *d = ctx;
+
+    cache_table_wipe(&d->table);
+    cache_table_wipe(&d->sessions);
+}
+
 /* serve_client - one request from client i; 0 to keep the client */
 
 static int serve_client(struct daemon *d, int i)
@@ -307,7 +317,7 @@ static int serve_client(struct daemon *d, int i)
     d->clients[i].since_ms = netio_now_ms();
     if (msg.type == CACHE_TLS_START) {
 	status = cache_tls_serve(&d->conf, d->clients[i].fd, &msg, fd,
-				 d->tls_ends);
+				 d->tls_ends, forget_tables, d);
 	d->tls_ends += status > 0;
 	return (status == 0 ? 0 : -1);		/* 1: the TLS end answers */
     }
