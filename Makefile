@@ -128,10 +128,15 @@ $(BUILD)/tests/check_%: $(OBJ)/tests/unit/check_%.o $(LIB_TRANSPORT) $(LIB_COMMO
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-# cache_take speaks rrelay-cache's protocol with the transport's code.
-$(BUILD)/tools/cache_take: tests/tools/cache_take.c tests/tools/listen.h $(LIB_TRANSPORT) $(LIB_COMMON)
+# cache_take and fake_cache speak rrelay-cache's protocol with the transport's code.
+$(BUILD)/tools/cache_take $(BUILD)/tools/fake_cache: $(BUILD)/tools/%: tests/tools/%.c tests/tools/listen.h $(LIB_TRANSPORT) $(LIB_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itransport $(ALL_CFLAGS) -o $@ $< $(LIB_TRANSPORT) $(LIB_COMMON) $(LDLIBS)
+
+# fault_server speaks TLS after STARTTLS when given a certificate.
+$(BUILD)/tools/fault_server: tests/tools/fault_server.c tests/tools/listen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -lssl -lcrypto
 
 $(BUILD)/tools/%: tests/tools/%.c tests/tools/listen.h
 	@mkdir -p $(dir $@)

@@ -192,6 +192,9 @@ static int cf_store(const struct cf_entry *e, void *conf, const char *value,
     char   *copy;
     char    check_why[CF_ERR_MAX - 64];
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     switch (e->type) {
     case CF_STR:
 	if (e->check && e->check(value, check_why, sizeof(check_why)) < 0) {
@@ -258,6 +261,9 @@ int     cf_set(const struct cf_entry *table, void *conf, const char *name,
 {
     const struct cf_entry *e;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if ((e = cf_find(table, name)) == 0) {
 	snprintf(err, errlen, "unknown setting \"%s\"", name);
 	return (-1);
@@ -272,6 +278,9 @@ static int cf_apply_line(const struct cf_entry *table, void *conf,
 {
     char   *eq;
     char   *name;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     if ((eq = strchr(line, '=')) == 0) {
 	snprintf(why, whylen, "missing '=' after \"%.64s\"", cf_trim(line));
@@ -341,6 +350,9 @@ static int cf_apply_file(void *context, char *line, int lineno, char *why,
 {
     struct cf_load_ctx *ctx = context;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     (void) lineno;
     return (cf_apply_line(ctx->table, ctx->conf, line, why, whylen));
 }
@@ -357,6 +369,9 @@ static int cf_scan_file(FILE *fp, const char *path, cf_line_fn fn,
     int     pending_line = 0;
     int     status;
     char   *text;
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     pending[0] = 0;
     while ((status = cf_read_line(fp, buf, sizeof(buf))) != CF_LINE_EOF) {
@@ -412,6 +427,9 @@ static int cf_defaults(const struct cf_entry *table, void *conf,
 {
     char    why[CF_ERR_MAX];
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     for (; table->name; table++) {
 	if (cf_store(table, conf, table->def, why, sizeof(why)) < 0) {
 	    snprintf(err, errlen, "default: %s", why);
@@ -433,6 +451,9 @@ int     cf_load(const struct cf_entry *table, void *conf, const char *path,
     struct cf_load_ctx ctx;
     int     i;
     int     status;
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     if (cf_defaults(table, conf, err, errlen) < 0)
 	return (-1);
@@ -502,6 +523,9 @@ static int cf_note_line(void *context, char *line, int lineno, char *why,
 			        size_t whylen)
 {
     struct cf_origin_ctx *ctx = context;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     (void) why;
     (void) whylen;

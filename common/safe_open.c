@@ -34,6 +34,9 @@ int     safe_open(const char *path, int flags, char *why, size_t whylen)
     struct stat st;
     int     fd;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0) {
 	snprintf(why, whylen, "open %s: %s", path, strerror(errno));

@@ -114,6 +114,9 @@ static int cidr_parse_net(const char *text, struct cidr_net *net,
     int     mapped = 0;
     int     max;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (strlen(text) > CIDR_TEXT_MAX) {
 	snprintf(err, errlen, "network \"%.40s...\" is too long", text);
 	return (-1);
@@ -171,6 +174,9 @@ int     cidr_list_parse(const char *text, struct cidr_list *list,
     struct cidr_net *grown;
     size_t  count = 0;
     int     status = -1;
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     list->nets = 0;
     list->count = 0;

@@ -116,6 +116,9 @@ static int mconf_check_socket(const char *spec, char *why, size_t whylen)
     const char *arg;
     const char *at;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if ((arg = strchr(spec, ':')) == 0) {
 	snprintf(why, whylen, "\"%s\" is not unix:PATH, inet:PORT@HOST or "
 		 "inet6:PORT@HOST", spec);
@@ -149,6 +152,9 @@ static int mconf_check_socket(const char *spec, char *why, size_t whylen)
 
 static int mconf_check_user(const char *user, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (*user)
 	return (0);
     snprintf(why, whylen, "the user name is empty");
@@ -159,6 +165,9 @@ static int mconf_check_user(const char *user, char *why, size_t whylen)
 
 static int mconf_check_path(const char *path, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (path[0] == '/')
 	return (0);
     snprintf(why, whylen, "\"%s\" is not an absolute path", path);
@@ -169,6 +178,9 @@ static int mconf_check_path(const char *path, char *why, size_t whylen)
 
 static int mconf_check_id(const char *id, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (*id == 0 || (hdr_token_ok(id) && strlen(id) <= MCONF_ID_MAX))
 	return (0);
     snprintf(why, whylen, "\"%.64s\" is not a valid authserv-id (a name of "
@@ -183,6 +195,9 @@ static int mconf_check_networks(const char *text, char *why, size_t whylen)
 {
     struct cidr_list list;
     int     status;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     memset(&list, 0, sizeof(list));
     status = cidr_list_parse(text, &list, why, whylen);
@@ -221,6 +236,9 @@ static int mconf_authserv_id(struct mconf *c, char *why, size_t whylen)
     char    fqdn[256];
     char   *copy;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (*c->authserv_id == 0) {
 	if (mconf_fqdn(fqdn, sizeof(fqdn)) < 0 || (copy = strdup(fqdn)) == 0) {
 	    snprintf(why, whylen, "cannot find the host name; set it");
@@ -242,6 +260,9 @@ static int mconf_authserv_id(struct mconf *c, char *why, size_t whylen)
 
 static int mconf_check_log(const char *log, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (strcmp(log, "syslog") == 0 || strcmp(log, "stderr") == 0
 	|| log[0] == '/')
 	return (0);
@@ -267,6 +288,9 @@ static void mconf_policy(struct mconf *c)
 static int mconf_check(struct mconf *c, const char **bad, char *why,
 		               size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     *bad = "authserv_id";
     if (mconf_authserv_id(c, why, whylen) < 0)
 	return (-1);
@@ -297,6 +321,9 @@ struct mconf *mconf_load(const char *path, int required,
     const char *bad = 0;
     char    why[CF_ERR_MAX];
     char    where[CF_ERR_MAX];
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     if ((c = calloc(1, sizeof(*c))) == 0) {
 	snprintf(err, errlen, "out of memory");

@@ -146,6 +146,9 @@ const char *spf_sender_domain(const char *from)
 int     spf_engine_init(struct spf_engine *engine, const char *receiver,
 			        SPF_dns_server_t *below, char *err, size_t errlen)
 {
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     memset(engine, 0, sizeof(*engine));
     engine->own_resolver = (below == 0);
     engine->resolver = below ? below : sdns_resolv_new();

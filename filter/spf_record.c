@@ -420,6 +420,9 @@ static int spf_parse_words(struct spf_record *rec, char *err, size_t errlen)
     const char *what = 0;
     size_t  name_len;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     while ((word = strsep(&cp, " ")) != 0) {
 	if (*word == 0)
 	    continue;
@@ -447,6 +450,9 @@ int     spf_record_parse(const char *text, struct spf_record *rec,
     size_t  len = strlen(text);
     size_t  words = 1;
     const char *cp;
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     memset(rec, 0, sizeof(*rec));
     if (len > SPFREC_TEXT_MAX) {

@@ -162,6 +162,9 @@ static int run_sendmail(const struct rrconfig *conf, char **argv, int fd,
     int     status;
     int     ret = -1;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (pipe2(fds, O_CLOEXEC) < 0) {
 	snprintf(why, whylen, "pipe: %s", strerror(errno));
 	goto out;
@@ -216,6 +219,9 @@ static int send_report(const struct rrconfig *conf, const char *queue_id,
     int     fd;
     int     ret = -1;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     reporting_mta(conf, mta, sizeof(mta));
     report.mta = mta;
     report.arrival = (long long) time(0);
@@ -243,6 +249,9 @@ static int report_unsafe(const struct rrconfig *conf, const char *queue_id,
     int     n = 0;
     int     ret = -1;
     int     i;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     if ((list = calloc((size_t) nrcpt + 1, sizeof(*list))) == 0) {
 	snprintf(why, whylen, "out of memory");
@@ -281,6 +290,9 @@ int     handback(const struct rrconfig *conf, const char *queue_id,
     char  **argv;
     int     ret = -1;
     int     i;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     if ((argv = build_argv(conf, sender, rcpts, nrcpt, which)) == 0) {
 	snprintf(why, whylen, "out of memory");

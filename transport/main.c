@@ -143,6 +143,9 @@ static int parse_args(int argc, char **argv, struct args *args, char *err,
 {
     int     ch;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     memset(args, 0, sizeof(*args));
     args->config = RRELAY_CONFIG;
     args->queue_id = "NOQUEUE";
@@ -185,6 +188,9 @@ static int load_config(const struct args *args, struct rrconfig *conf,
 		               char *err, size_t errlen)
 {
     char    why[CF_ERR_MAX];
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     if (rrconfig_load(conf, args->config, args->config_given,
 		      args->overrides, args->n_overrides, why,

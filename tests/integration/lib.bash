@@ -368,7 +368,7 @@ rr_tool() {
     bin=$RR_T/tools/$1
     if [[ ! -x $bin ]]; then
         mkdir -p "$RR_T/tools"
-        "${CC:-cc}" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin" "$src" || return 1
+        "${CC:-cc}" -std=c99 -O2 -Wall -Wextra -Werror -o "$bin" "$src" -lssl -lcrypto || return 1
     fi
     echo "$bin"
 }
@@ -462,6 +462,13 @@ rr_fault_stop() {
     local pid start
     read -r pid start <"$RR_T/faults/$1/pid"
     rr_kill_pid "$pid" "$start"
+}
+
+# rr_fault_sessions NAME: print how many connections fault server NAME serves now (its live children)
+rr_fault_sessions() {
+    local pid start
+    read -r pid start <"$RR_T/faults/$1/pid"
+    ps --ppid "$pid" -o stat= | grep -vc '^Z' || true
 }
 
 # ---------------------------------------------------------------------------

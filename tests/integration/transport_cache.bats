@@ -200,3 +200,35 @@ take_as() {
     [[ $output == *"-o connection_reuse_count_limit=0"* ]] || { rr_err "$output"; return 1; }
     [[ ! -e $SOCK ]]
 }
+
+# stale_line CODE: an upstream speaks out of turn (an unsolicited CODE line after its 250 to
+# the final dot) while its connection idles in the cache; the next delivery must not read it
+stale_line() {
+    local port d
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "dot=250+$1"
+    d=$RR_T/faults/f
+    rr_cache_start connection_cache_time_limit=60s
+    run -0 send_one Q1 "$port"
+    touch "$d/trigger"
+    rr_wait 10 test -e "$d/stale"
+    run -0 send_one Q2 "$port"
+    run -0 send_one Q3 "$port"
+    rr_eq "messages the upstream took" 3 "$(find "$d" -name 'msg.*' | wc -l)"
+    rr_eq "stale connection found" 1 \
+        "$(rr_log_count 'debug: Q2: reused connection to .* failed before MAIL FROM was accepted \(input was waiting before RSET\)')"
+    rr_eq "Q3 on Q2's connection" 1 "$(rr_log_count 'Q3: .*conn_use=2, .*status=sent')"
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    rr_eq "deferred or bounced" 0 "$(rr_log_count 'status=(deferred|bounced)')"
+    rr_eq "rrelay status" up "$(rr_host_state "$port")"
+    # The stale connection was closed: only the one in the cache is left.
+    rr_wait_eq 10 1 rr_fault_sessions f
+}
+
+@test "an unsolicited 550 after the 250 to the dot, while idle in the cache: the next message is delivered, no blame" {
+    stale_line 550
+}
+
+@test "an unsolicited 250 after the 250 to the dot, while idle in the cache: no reply is shifted, no blame" {
+    stale_line 250
+}

@@ -277,3 +277,113 @@ use() {
     rr_eq "the TLS end's view" 1 "$(grep -c 'TLS end for .*: TLS handshake timed out' "$RR_T/cache.log")"
     rr_eq "the server saw the handshake start" 1 "$(grep -c 'after-starttls bytes=[1-9][0-9]* first=0x16' "$RR_T/inject/mute/log")"
 }
+
+@test "an unsolicited 550 after the dot, through an idle TLS end: the next message is delivered, no blame" {
+    local port d
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "cert=$RR_TLS_DIR/good.pem" "key=$RR_TLS_DIR/server.key" dot=250+550
+    d=$RR_T/faults/f
+    rr_cache_start connection_cache_time_limit=30s
+    run -0 rr_tls_send Q1 Q1@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    rr_eq "TLS ends" 1 "$(tls_ends)"
+    touch "$d/trigger"
+    rr_wait 10 test -e "$d/stale"
+    run -0 rr_tls_send Q2 Q2@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    run -0 rr_tls_send Q3 Q3@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    rr_eq "messages the upstream took" 3 "$(find "$d" -name 'msg.*' | wc -l)"
+    rr_eq "stale connection found" 1 \
+        "$(rr_tls_log_count Q2 'debug: Q2: reused connection to .* failed before MAIL FROM was accepted')"
+    rr_eq "verified deliveries" 3 "$(rr_log_count 'tls=TLSv1\.3/[A-Z0-9_]+ verified( resumed)?, status=sent')"
+    rr_eq "Q3 on Q2's connection" 2 "$(use Q3)"
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    rr_eq "deferred or bounced" 0 "$(rr_log_count 'status=(deferred|bounced)')"
+    rr_wait_eq 10 1 rr_fault_sessions f
+    rr_wait 10 ends_are 1
+}
+
+# fake_cache_as USER DIR: run fake_cache as USER at DIR/cache.sock, handing out DIR/evil.sock (pid in $FAKE_PID)
+fake_cache_as() {
+    rm -f "$2/cache.sock" "$2/questions"
+    setpriv --reuid="$1" --regid="$1" --clear-groups \
+        "$RR_TOOLS/fake_cache" "$2/cache.sock" "$2/evil.sock" "$2/questions" </dev/null >"$2/fake.out" 2>&1 &
+    FAKE_PID=$!
+    rr_track_pid "$FAKE_PID"
+    rr_wait 10 test -S "$2/cache.sock"
+}
+
+@test "a fake cache run by another uid in a world-writable directory gets no mail; rrelay warns once, checks TLS itself" {
+    local d=$RR_T/shared port q
+    mkdir -m 1777 "$d"
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "cert=$RR_TLS_DIR/good.pem" "key=$RR_TLS_DIR/server.key"
+    # nobody's own SMTP responder, and its fake cache that hands it out as "verified TLS"
+    mkdir -m 1777 "$d/evil"
+    smtp-sink -u "$RR_SINK_USER" -d "$d/evil/%M." "unix:$d/evil.sock" 10 </dev/null >"$d/sink.out" 2>&1 &
+    rr_track_pid "$!"
+    rr_wait 10 test -S "$d/evil.sock"
+    fake_cache_as 65534 "$d"
+    for q in Q1 Q2; do
+        run -0 rr_tls_send "$q" "$q@example.org" "[$RR_HOST]:$port" -o "cache_socket=$d/cache.sock" \
+            -o tls_security_level=verify
+    done
+    rr_eq "questions the fake cache got" 0 "$(cat "$d/questions")"
+    rr_eq "messages at nobody's responder" 0 "$(find "$d/evil" -type f | wc -l)"
+    rr_eq "messages the real upstream took" 2 "$(find "$RR_T/faults/f" -name 'msg.*' | wc -l)"
+    rr_eq "warnings, one per rrelay run" 2 \
+        "$(rr_log_count "warning: not using the cache at $d/cache.sock: it runs as uid 65534, not as uid $(id -u "$RR_USER") or root")"
+    rr_eq "TLS verified by rrelay itself" 2 "$(rr_log_count 'tls=TLSv1\.3/TLS_[A-Z0-9_]+ verified( resumed)?, status=sent')"
+    # The same fake cache run by rrelay's own uid, in that open directory: still not trusted.
+    rr_kill_pid "$FAKE_PID"
+    fake_cache_as "$RR_USER" "$d"
+    : >"$RR_T/rrelay.log"
+    run -0 rr_tls_send Q3 Q3@example.org "[$RR_HOST]:$port" -o "cache_socket=$d/cache.sock" \
+        -o tls_security_level=verify
+    rr_eq "questions the fake cache got" 0 "$(cat "$d/questions")"
+    rr_eq "directory warning" 1 "$(rr_log_count 'warning: not using the cache at .*: its directory .* is owned by uid 0, mode 1777')"
+}
+
+@test "a TLS end that exits while the cache is idle is reaped at once: no zombie" {
+    rr_cache_start connection_cache_time_limit=60s
+    run -0 send Q1 verify good
+    local end
+    end=$(pgrep -P "$CACHE_PID")
+    [[ -n $end ]] || { rr_err "no TLS end"; return 1; }
+    kill -KILL "$end"
+    # The cache has nothing due for 60 s; only SIGCHLD can make it reap.
+    rr_wait 5 test ! -e "/proc/$end"
+    rr_eq "TLS ends" 0 "$(tls_ends)"
+}
+
+@test "under tls_ca_path, a CA replaced in place: nothing is reused as verified, the new store decides" {
+    rr_cache_start connection_cache_time_limit=30s
+    local cadir=$RR_T/cadir
+    mkdir -m 755 "$cadir"
+    cp "$RR_TLS_DIR/ca.pem" "$cadir/ca.pem"
+    chmod 644 "$cadir/ca.pem"
+    openssl rehash "$cadir"
+    run -0 send Q1 verify good -o tls_ca_file= -o "tls_ca_path=$cadir"
+    run -0 send Q2 verify good -o tls_ca_file= -o "tls_ca_path=$cadir"
+    rr_eq "Q2 verified" 1 "$(rr_tls_log_count Q2 'verified( resumed)?, status=sent')"
+    # In place: the same file name (and hash link) now holds another CA.
+    cat "$RR_TLS_DIR/rogue.pem" >"$cadir/ca.pem"
+    run -75 send Q3 verify good -o tls_ca_file= -o "tls_ca_path=$cadir"
+    [[ $output == 4.7.5* ]] || { rr_err "Q3: $output"; return 1; }
+    rr_eq "reused connections" 0 "$(rr_log_count 'conn_use=')"
+    rr_eq "resumed sessions" 0 "$(rr_log_count 'verified resumed')"
+    delivered 2
+}
+
+@test "a TLS end holds no other server's TLS session: the tables are wiped after the fork" {
+    rr_cache_start connection_cache_time_limit=30s
+    local a
+    a=$(rr_tls_port tls12)
+    # rrelay's own handshake with tls12 leaves its session in the cache.
+    run -0 send Q1 verify tls12 -o tls_connection_reuse=no
+    # A TLS end for another server, idle after its delivery.
+    run -0 send Q2 verify good
+    rr_eq "TLS ends" 1 "$(tls_ends)"
+    rr_eq "tls12's session key in the cache" 1 \
+        "$(($(python3 "$BATS_TEST_DIRNAME/memscan.py" "$CACHE_PID" "tls 127.0.0.1[127.0.0.1]:$a sni=") > 0))"
+    rr_eq "tls12's session key in good's TLS end" 0 \
+        "$(python3 "$BATS_TEST_DIRNAME/memscan.py" "$(pgrep -P "$CACHE_PID")" "tls 127.0.0.1[127.0.0.1]:$a sni=")"
+}

@@ -234,3 +234,29 @@ EOF
     rr_eq "maillog bounced" 0 "$(rr_maillog_count 'status=bounced')"
     rr_ge "rrelay log: a host up again" 1 "$(rr_log_count 'status=up')"
 }
+
+# relay_one QID DEST: one small message to r@example.org through DEST
+relay_one() {
+    printf 'Subject: %s\n\nbody\n' "$1" | rr_rrelay -q "$1" -f s@sender.test -n "$2" -- r@example.org
+}
+
+@test "421 at MAIL, RCPT, DATA or the dot: deferred with the server's enhanced code, and the text says 'command'" {
+    local stage port where
+    for stage in mail rcpt data dot; do
+        port=$(rr_free_port)
+        rr_fault_start "f$stage" "$port" "$stage=421"
+        : >"$RR_T/rrelay.log"
+        run -75 relay_one "Q$stage" "[$RR_HOST]:$port"
+        case $stage in
+        mail) where='MAIL FROM command' ;;
+        rcpt) where='RCPT TO command' ;;
+        data) where='DATA command' ;;
+        dot) where='end of DATA command' ;;
+        esac
+        [[ $output == "4.0.0 "*"said: 421 4.0.0 fault at $stage (in reply to $where)"* ]] ||
+            { rr_err "$stage: output: $output"; return 1; }
+        rr_eq "$stage: recipient line" 1 \
+            "$(rr_log_count "Q$stage: to=<r@example.org>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$port, .*dsn=4\.0\.0, status=deferred .*\(in reply to $where\)")"
+        rr_eq "$stage: 'smtp_command' anywhere" 0 "$(rr_log_count 'smtp_command')"
+    done
+}

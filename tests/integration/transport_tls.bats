@@ -589,3 +589,22 @@ ld_loads() {
     echo "needed: $needed"
     rr_eq "shared libraries needed" "libc.so.6 " "$needed"
 }
+
+@test "STARTTLS with cache_socket set and no cache running: 100 runs, every log byte printable" {
+    local port i rc fails=0
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "cert=$RR_TLS_DIR/good.pem" "key=$RR_TLS_DIR/server.key"
+    # Each rrelay finds no cache: rrelay-cache "declines" the TLS end with no reason to give.
+    for ((i = 1; i <= 100; i++)); do
+        rc=0
+        rr_tls_send "Q$i" "q$i@example.org" "[$RR_HOST]:$port" -o "cache_socket=$RR_T/nocache/cache.sock" \
+            -o tls_security_level=may >/dev/null 2>&1 || rc=$?
+        ((rc == 0)) || fails=$((fails + 1))
+    done
+    rr_eq "runs not delivered" 0 "$fails"
+    rr_eq "messages the upstream took" 100 "$(find "$RR_T/faults/f" -name 'msg.*' | wc -l)"
+    # Only printable ASCII and spaces: no byte from an unwritten buffer.
+    rr_eq "log lines with other bytes" 0 "$(LC_ALL=C grep -c '[^ -~]' "$RR_T/rrelay.log" || true)"
+    rr_eq "log lines" 200 "$(wc -l <"$RR_T/rrelay.log")"
+    rr_eq "declined lines" 0 "$(rr_log_count 'declined to be the TLS end')"
+}

@@ -2,12 +2,13 @@
  * NAME
  *	fault_server - an SMTP server that fails at the stage a script names
  * SYNOPSIS
- *	fault_server PORT DIR [STAGE=ACTION]...
+ *	fault_server PORT DIR [cert=FILE key=FILE] [STAGE=ACTION]...
  * DESCRIPTION
  *	fault_server listens on 127.0.0.1:PORT and serves each connection
  *	in a child process of its own, as a plain SMTP server (EHLO with
  *	PIPELINING and SIZE, MAIL, RCPT, DATA, RSET, NOOP, QUIT), except at
- *	the stages the script names. STAGE is one of
+ *	the stages the script names. With cert= and key= (PEM files) it
+ *	offers STARTTLS too, and speaks TLS after it. STAGE is one of
  *
  *	greet	the greeting
  *	ehlo	the reply to EHLO (or HELO)
@@ -33,6 +34,12 @@
  *	NNN TEXT	the reply line "NNN TEXT" as it is (421 closes)
  *	N:ACTION	the normal answer the first N times this stage is
  *		reached, counted over all sessions, then ACTION
+ *	250+NNN	(dot only) the normal 250; then, on the first connection
+ *		that gets here, as soon as DIR/trigger exists, an unsolicited line "NNN
+ *		X.7.1 unsolicited line after the dot", and DIR/stale
+ *		created once it was written: a server or middlebox that
+ *		speaks out of turn while the client keeps the connection
+ *		idle
  *
  *	A message the server accepts (a 2xx to the final dot), and one
  *	whose final dot it received but did not answer (dot=close,
@@ -67,9 +74,13 @@
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "listen.h"
 
@@ -77,6 +88,7 @@
 #define LINE_MAX_LEN	4096		/* longest command line read */
 #define ENDLESS_MAX	200000		/* lines of an "endless" reply */
 #define LONG_LINE	(100 * 1024)	/* bytes of a "longline" reply */
+#define TRIGGER_WAIT_MS	60000		/* at most, for DIR/trigger */
 
 enum stage { GREET, EHLO, MAIL, RCPT, DATA, BODY, DOT, QUIT, STAGES };
 
@@ -86,6 +98,9 @@ static const char *stage_names[STAGES] = {
 
 static const char *script[STAGES];	/* the action per stage, or null */
 static const char *dir;
+static const char *cert_file;		/* cert=: STARTTLS offered */
+static const char *key_file;
+static SSL_CTX *tls_ctx;
 static volatile sig_atomic_t stop;
 
 /* Reading one connection. */
@@ -98,6 +113,8 @@ struct conn {
     char    msg_path[512];
     char    from[LINE_MAX_LEN];
     int     count;			/* messages accepted so far */
+    SSL    *ssl;			/* after STARTTLS */
+    int     spoke_out;			/* the unsolicited line was sent */
 };
 
 /* on_term - SIGTERM: stop accepting */
@@ -106,6 +123,18 @@ static void on_term(int sig)
 {
     (void) sig;
     stop = 1;
+}
+
+/* io_read - read from the connection, through TLS after STARTTLS */
+
+static ssize_t io_read(struct conn *c, char *buf, size_t len)
+{
+    int     n;
+
+    if (c->ssl == 0)
+	return (read(c->fd, buf, len));
+    n = SSL_read(c->ssl, buf, (int) len);
+    return (n > 0 ? n : -1);
 }
 
 static void session_end(void);
@@ -120,13 +149,17 @@ static void bye(void)
 
 /* send_all - write it all; exit when the client is gone */
 
-static void send_all(int fd, const char *data, size_t len)
+static void send_all(struct conn *c, const char *data, size_t len)
 {
     ssize_t n;
 
     while (len > 0) {
-	if ((n = write(fd, data, len)) < 0) {
-	    if (errno == EINTR)
+	if (c->ssl)
+	    n = SSL_write(c->ssl, data, (int) len) > 0 ? (ssize_t) len : -1;
+	else
+	    n = write(c->fd, data, len);
+	if (n < 0) {
+	    if (errno == EINTR && c->ssl == 0)
 		continue;
 	    bye();
 	}
@@ -137,11 +170,11 @@ static void send_all(int fd, const char *data, size_t len)
 
 /* drain - read and drop until the client closes */
 
-static void drain(int fd)
+static void drain(struct conn *c)
 {
     char    sink[4096];
 
-    while (read(fd, sink, sizeof(sink)) > 0)
+    while (io_read(c, sink, sizeof(sink)) > 0)
 	 /* void */ ;
     bye();
 }
@@ -229,6 +262,41 @@ static const char *script_action(enum stage st)
     return (shared_add(name, 1, 0) <= n ? 0 : end + 1);
 }
 
+/* touch - create DIR/name */
+
+static void touch(const char *name)
+{
+    char    path[512];
+    int     fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) < 0)
+	tool_die(PROG, path);
+    close(fd);
+}
+
+/* speak_out - once DIR/trigger exists, the unsolicited line NNN */
+
+static void speak_out(struct conn *c, const char *code)
+{
+    char    path[512];
+    char    text[128];
+    struct stat st;
+    int     waited;
+
+    snprintf(path, sizeof(path), "%s/stale", dir);
+    if (c->spoke_out++ || stat(path, &st) == 0)
+	return;					/* once per server */
+    snprintf(path, sizeof(path), "%s/trigger", dir);
+    for (waited = 0; stat(path, &st) < 0 && waited < TRIGGER_WAIT_MS;
+	 waited += 20)
+	usleep(20000);
+    snprintf(text, sizeof(text), "%.3s %c.7.1 unsolicited line after the "
+	     "dot\r\n", code, code[0]);
+    send_all(c, text, strlen(text));
+    touch("stale");
+}
+
 /* fault_reply - the scripted reply in place of normal; 0 to answer normally */
 
 static int fault_reply(struct conn *c, enum stage st, const char *normal)
@@ -243,24 +311,29 @@ static int fault_reply(struct conn *c, enum stage st, const char *normal)
     if (strcmp(act, "close") == 0)
 	bye();
     if (strcmp(act, "silent") == 0)
-	drain(c->fd);
+	drain(c);
     if (strcmp(act, "slow") == 0) {
 	for (i = 0; normal[i]; i++) {
-	    send_all(c->fd, normal + i, 1);
+	    send_all(c, normal + i, 1);
 	    usleep(100000);
 	}
 	return (1);
     }
     if (strcmp(act, "endless") == 0) {
 	for (i = 0; i < ENDLESS_MAX; i++)
-	    send_all(c->fd, "250-more\r\n", 10);
+	    send_all(c, "250-more\r\n", 10);
 	bye();
     }
     if (strcmp(act, "longline") == 0) {
 	memcpy(big, "250 ", 4);
 	memset(big + 4, 'x', LONG_LINE);
 	memcpy(big + 4 + LONG_LINE, "\r\n", 2);
-	send_all(c->fd, big, LONG_LINE + 6);
+	send_all(c, big, LONG_LINE + 6);
+	return (1);
+    }
+    if (st == DOT && strncmp(act, "250+", 4) == 0) {
+	send_all(c, normal, strlen(normal));
+	speak_out(c, act + 4);
 	return (1);
     }
     if (strlen(act) > 4 && act[3] == ' ')
@@ -268,7 +341,7 @@ static int fault_reply(struct conn *c, enum stage st, const char *normal)
     else
 	snprintf(text, sizeof(text), "%.3s %c.0.0 fault at %s\r\n", act,
 		 act[0], stage_names[st]);
-    send_all(c->fd, text, strlen(text));
+    send_all(c, text, strlen(text));
     if (strncmp(act, "421", 3) == 0)
 	bye();
     return (1);
@@ -279,7 +352,7 @@ static int fault_reply(struct conn *c, enum stage st, const char *normal)
 static void reply(struct conn *c, enum stage st, const char *normal)
 {
     if (!fault_reply(c, st, normal))
-	send_all(c->fd, normal, strlen(normal));
+	send_all(c, normal, strlen(normal));
 }
 
 /* read_line - one line without CRLF into line; -1 at EOF */
@@ -293,7 +366,7 @@ static int read_line(struct conn *c, char *line, size_t size)
     while ((nl = memchr(c->buf, '\n', c->len)) == 0) {
 	if (c->len == sizeof(c->buf))
 	    c->len = 0;			/* an over-long line: drop it */
-	if ((n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len)) <= 0)
+	if ((n = io_read(c, c->buf + c->len, sizeof(c->buf) - c->len)) <= 0)
 	    return (-1);
 	c->len += (size_t) n;
     }
@@ -398,6 +471,31 @@ static void do_data(struct conn *c, char *rcpts)
     rcpts[0] = 0;
 }
 
+/* start_tls - STARTTLS: 220, then the server side of the handshake */
+
+static void start_tls(struct conn *c)
+{
+    if (tls_ctx == 0 || c->ssl) {
+	send_all(c, "502 5.5.1 no STARTTLS here\r\n", 28);
+	return;
+    }
+    send_all(c, "220 2.0.0 ready to start TLS\r\n", 30);
+    c->len = 0;					/* nothing carried across */
+    if ((c->ssl = SSL_new(tls_ctx)) == 0 || SSL_set_fd(c->ssl, c->fd) != 1
+	|| SSL_accept(c->ssl) != 1)
+	bye();
+}
+
+/* ehlo_reply - the EHLO reply: STARTTLS while it can be used */
+
+static const char *ehlo_reply(const struct conn *c)
+{
+    if (tls_ctx && c->ssl == 0)
+	return ("250-fault.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n"
+		"250 SIZE 10240000\r\n");
+    return ("250-fault.test\r\n250-PIPELINING\r\n250 SIZE 10240000\r\n");
+}
+
 /* session - one SMTP session */
 
 static void session(int fd)
@@ -411,8 +509,9 @@ static void session(int fd)
     reply(&c, GREET, "220 fault.test ESMTP fault_server\r\n");
     while (read_line(&c, line, sizeof(line)) == 0) {
 	if (strncasecmp(line, "EHLO", 4) == 0 || strncasecmp(line, "HELO", 4) == 0)
-	    reply(&c, EHLO, "250-fault.test\r\n250-PIPELINING\r\n"
-		  "250 SIZE 10240000\r\n");
+	    reply(&c, EHLO, ehlo_reply(&c));
+	else if (strcasecmp(line, "STARTTLS") == 0)
+	    start_tls(&c);
 	else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
 	    snprintf(c.from, sizeof(c.from), "%s", line + 10);
 	    note_mail();
@@ -421,12 +520,12 @@ static void session(int fd)
 	} else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
 	    note_rcpt(line + 8);
 	    if (!fault_reply(&c, RCPT, "250 2.1.5 ok\r\n")) {
-		send_all(fd, "250 2.1.5 ok\r\n", 14);
+		send_all(&c, "250 2.1.5 ok\r\n", 14);
 		if (strlen(rcpts) + strlen(line) + 16 < sizeof(rcpts))
 		    sprintf(rcpts + strlen(rcpts), "X-Rcpt-To: %s\n", line + 8);
 	    }
 	} else if (strcasecmp(line, "DATA") == 0 && rcpts[0] == 0)
-	    send_all(fd, "554 5.5.1 no valid recipients\r\n", 32);
+	    send_all(&c, "554 5.5.1 no valid recipients\r\n", 32);
 	else if (strcasecmp(line, "DATA") == 0)
 	    do_data(&c, rcpts);
 	else if (strcasecmp(line, "QUIT") == 0) {
@@ -434,9 +533,27 @@ static void session(int fd)
 	    reply(&c, QUIT, "221 2.0.0 bye\r\n");
 	    break;
 	} else
-	    send_all(fd, "250 2.0.0 ok\r\n", 14);
+	    send_all(&c, "250 2.0.0 ok\r\n", 14);
     }
     bye();
+}
+
+/* tls_init - the server's TLS context from cert= and key= */
+
+static void tls_init(void)
+{
+    if (cert_file == 0 && key_file == 0)
+	return;
+    if (cert_file == 0 || key_file == 0) {
+	fprintf(stderr, "%s: cert= and key= go together\n", PROG);
+	exit(1);
+    }
+    if ((tls_ctx = SSL_CTX_new(TLS_server_method())) == 0
+	|| SSL_CTX_use_certificate_chain_file(tls_ctx, cert_file) != 1
+	|| SSL_CTX_use_PrivateKey_file(tls_ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+	ERR_print_errors_fp(stderr);
+	exit(1);
+    }
 }
 
 /* parse_script - STAGE=ACTION arguments */
@@ -451,6 +568,10 @@ static void parse_script(int argc, char **argv)
 	if ((eq = strchr(argv[i], '=')) == 0)
 	    goto bad;
 	*eq = 0;
+	if (strcmp(argv[i], "cert") == 0 || strcmp(argv[i], "key") == 0) {
+	    *(argv[i][0] == 'c' ? &cert_file : &key_file) = eq + 1;
+	    continue;
+	}
 	for (st = 0; st < STAGES && strcmp(argv[i], stage_names[st]); st++)
 	     /* void */ ;
 	if (st == STAGES)
@@ -495,25 +616,22 @@ static void serve(int lfd)
 int     main(int argc, char **argv)
 {
     struct sigaction sa;
-    char    path[512];
     int     lfd;
-    int     fd;
 
     if (argc < 3) {
-	fprintf(stderr, "usage: %s PORT DIR [STAGE=ACTION]...\n", PROG);
+	fprintf(stderr, "usage: %s PORT DIR [cert=FILE key=FILE] "
+		"[STAGE=ACTION]...\n", PROG);
 	return (1);
     }
     dir = argv[2];
     parse_script(argc, argv);
+    tls_init();
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_term;		/* no SA_RESTART: accept() returns */
     sigaction(SIGTERM, &sa, 0);
     signal(SIGPIPE, SIG_IGN);
     lfd = tool_listen(PROG, argv[1], 128);
-    snprintf(path, sizeof(path), "%s/ready", dir);
-    if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) < 0)
-	tool_die(PROG, path);
-    close(fd);
+    touch("ready");
     serve(lfd);
     return (0);
 }

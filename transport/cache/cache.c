@@ -197,3 +197,12 @@ void    cache_table_free(struct cache_table *table)
     table->slots = 0;
     table->count = 0;
 }
+
+/* cache_table_wipe - zero and free the table, closing and telling nothing (a forked child's copy) */
+
+void    cache_table_wipe(struct cache_table *table)
+{
+    if (table->slots)
+	explicit_bzero(table->slots, (size_t) table->total * sizeof(*table->slots));
+    cache_table_free(table);
+}

@@ -35,5 +35,6 @@ extern void cache_expire(struct cache_table *table, long long now_ms);
 extern long long cache_next_expiry(const struct cache_table *table);
 extern void cache_drain(struct cache_table *table, const char *why);
 extern void cache_table_free(struct cache_table *table);
+extern void cache_table_wipe(struct cache_table *table);
 
 #endif

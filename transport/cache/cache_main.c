@@ -289,6 +289,16 @@ static void answer_take(struct daemon *d, int client, struct cache_table *table,
     }
 }
 
+/* forget_tables - in a TLS end, right after the fork: nothing of the others */
+
+static void forget_tables(void *ctx)
+{
+    struct daemon *d = ctx;
+
+    cache_table_wipe(&d->table);
+    cache_table_wipe(&d->sessions);
+}
+
 /* serve_client - one request from client i; 0 to keep the client */
 
 static int serve_client(struct daemon *d, int i)
@@ -307,7 +317,7 @@ static int serve_client(struct daemon *d, int i)
     d->clients[i].since_ms = netio_now_ms();
     if (msg.type == CACHE_TLS_START) {
 	status = cache_tls_serve(&d->conf, d->clients[i].fd, &msg, fd,
-				 d->tls_ends);
+				 d->tls_ends, forget_tables, d);
 	d->tls_ends += status > 0;
 	return (status == 0 ? 0 : -1);		/* 1: the TLS end answers */
     }
@@ -359,6 +369,8 @@ static void turn(struct daemon *d, const sigset_t *mask)
     long long now;
     int     n = 0;
     int     i;
+    int     status;
+    int     saved;
 
     for (i = 0; i < d->nclients; i++) {
 	pfd[n].fd = d->clients[i].fd;
@@ -366,13 +378,15 @@ static void turn(struct daemon *d, const sigset_t *mask)
     }
     pfd[n].fd = d->nclients < CLIENTS_MAX ? d->listen_fd : -1;
     pfd[n].events = POLLIN;
-    if (ppoll(pfd, (nfds_t) n + 1, wait_time(d, &ts), mask) < 0) {
-	if (errno != EINTR)
-	    fatal("poll: %s", strerror(errno));
+    status = ppoll(pfd, (nfds_t) n + 1, wait_time(d, &ts), mask);
+    saved = errno;
+    while (waitpid(-1, 0, WNOHANG) > 0)		/* also after a bare SIGCHLD */
+	d->tls_ends--;
+    if (status < 0) {
+	if (saved != EINTR)
+	    fatal("poll: %s", strerror(saved));
 	return;
     }
-    while (waitpid(-1, 0, WNOHANG) > 0)
-	d->tls_ends--;
     now = netio_now_ms();
     for (i = n - 1; i >= 0; i--)
 	if ((pfd[i].revents && serve_client(d, i) < 0)

@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "cache/cache_tls.h"
  *
- *	int	cache_tls_serve(conf, client, req, tcp, running)
+ *	int	cache_tls_serve(conf, client, req, tcp, running, forget, ctx)
  * DESCRIPTION
  *	A TLS connection's state lives in the process that made the
  *	handshake, so rrelay can't hand a TLS connection to the cache the
@@ -31,7 +31,12 @@
  *	child answers client (the caller then forgets the client), 0 when
  *	it answered, -1 when even that failed.
  *
- *	The child closes every descriptor but its two and the log's. It
+ *	The child first calls forget(ctx), which wipes what it inherited of
+ *	the cache's tables (the TLS sessions kept for every other server,
+ *	the keys of idle connections), so a TLS end holds its own
+ *	connection and nothing of anyone else's; it asks the cache for its
+ *	own server's session like any client. It closes every descriptor
+ *	but its two and the log's. It
  *	builds its OpenSSL context from the request's files (same uid as
  *	rrelay, so it reads what rrelay would), offers a TLS session kept
  *	in the cache for that server and policy, and makes the handshake
@@ -236,7 +241,8 @@ static int hand_over(const struct cache_msg *req, int client, SSL *ssl,
 /* child - the TLS end of one connection, for its whole life */
 
 static void __attribute__((noreturn)) child(const struct rrconfig *conf,
-				               int client, const struct cache_msg *req, int tcp)
+				               int client, const struct cache_msg *req, int tcp,
+				               void (*forget) (void *), void *forget_ctx)
 {
     struct rrconfig mine = *conf;
     struct tls_end end = {&mine, "", 0};
@@ -246,6 +252,7 @@ static void __attribute__((noreturn)) child(const struct rrconfig *conf,
     int     plain;
 
     child_signals();
+    forget(forget_ctx);
     keep_only(client, tcp, log_file_fd());
     log_reconnect();
     policy_conf(&mine, &req->tls);
@@ -270,7 +277,8 @@ static void __attribute__((noreturn)) child(const struct rrconfig *conf,
 
 int     cache_tls_serve(const struct rrconfig *conf, int client,
 			        const struct cache_msg *req, int tcp,
-			        int running)
+			        int running, void (*forget) (void *),
+			        void *forget_ctx)
 {
     pid_t   pid;
     int     status = 0;
@@ -286,7 +294,7 @@ int     cache_tls_serve(const struct rrconfig *conf, int client,
 		 strerror(errno));
 	status = answer(client, req, CACHE_TLS_DECLINE, "fork failed");
     } else if (pid == 0) {
-	child(conf, client, req, tcp);
+	child(conf, client, req, tcp, forget, forget_ctx);
     } else {
 	status = 1;
     }

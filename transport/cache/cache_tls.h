@@ -8,6 +8,7 @@
 
 extern int cache_tls_serve(const struct rrconfig *conf, int client,
 			           const struct cache_msg *req, int tcp,
-			           int running);
+			           int running, void (*forget) (void *),
+			           void *forget_ctx);
 
 #endif

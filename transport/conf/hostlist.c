@@ -125,6 +125,9 @@ static int parse_host(const char *word, struct dest *dest, char *err,
     const char *port = 0;
     size_t  hostlen;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (*word == '[') {
 	if ((end = strchr(word, ']')) == 0) {
 	    snprintf(err, errlen, "missing ']' in \"%s\"", word);
@@ -197,6 +200,9 @@ int     hostlist_parse(const char *text, struct hostlist *list, char *err,
     const char *cp = text;
     size_t  len;
     char    why[200];
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     list->count = 0;
     for (;;) {

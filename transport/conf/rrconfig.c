@@ -63,6 +63,9 @@
 
 static int check_absolute(const char *value, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (value[0] == '/')
 	return (0);
     snprintf(why, whylen, "\"%s\" is not an absolute path", value);
@@ -73,6 +76,9 @@ static int check_absolute(const char *value, char *why, size_t whylen)
 
 static int check_log(const char *value, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (strcmp(value, "syslog") == 0 || strcmp(value, "stderr") == 0
 	|| value[0] == '/')
 	return (0);
@@ -85,6 +91,9 @@ static int check_log(const char *value, char *why, size_t whylen)
 
 static int check_socket(const char *value, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (check_absolute(value, why, whylen) < 0)
 	return (-1);
     if (strlen(value) < sizeof(((struct sockaddr_un *) 0)->sun_path))
@@ -232,6 +241,9 @@ int     tls_min_version(const char *text)
 static int readable(const char *name, const char *path, char *err,
 		            size_t errlen)
 {
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (path[0] && access(path, R_OK) < 0) {
 	snprintf(err, errlen, "%s %s: %s", name, path, strerror(errno));
 	return (-1);
@@ -243,6 +255,9 @@ static int readable(const char *name, const char *path, char *err,
 
 int     tls_check_config(const struct rrconfig *conf, char *err, size_t errlen)
 {
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (tls_min_version(conf->tls_protocols) < 0) {
 	snprintf(err, errlen, "tls_protocols \"%s\" is not one of >=TLSv1, "
 		 ">=TLSv1.1, >=TLSv1.2, >=TLSv1.3", conf->tls_protocols);
@@ -266,6 +281,9 @@ static int load_tls(struct rrconfig *conf, const struct rr_source *src,
 {
     char    why[CF_ERR_MAX];
     char    where[CF_ERR_MAX];
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     if (tls_check_config(conf, why, sizeof(why)) < 0) {
 	snprintf(err, errlen, "%s: %s", src->path, why);
@@ -313,6 +331,9 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 {
     struct rr_source src;
     char    where[CF_ERR_MAX];
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     memset(conf, 0, sizeof(*conf));
     src.path = path;

@@ -80,6 +80,9 @@ static int normal_dest(const char *word, char *out, size_t outlen,
 {
     struct hostlist list;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (hostlist_parse(word, &list, why, whylen) < 0)
 	return (-1);
     if (list.count != 1) {
@@ -96,6 +99,9 @@ static int policy_line(char *line, struct tls_policy_entry *e, char *why,
 		               size_t whylen)
 {
     char   *word;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     memset(e, 0, sizeof(*e));
     if (normal_dest(next_word(&line), e->dest, sizeof(e->dest), why,
@@ -136,6 +142,9 @@ static int auth_line(char *line, struct auth_entry *e, char *why,
     char   *user;
     char   *end;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     memset(e, 0, sizeof(*e));
     if (normal_dest(next_word(&line), e->dest, sizeof(e->dest), why,
 		    whylen) < 0)
@@ -166,6 +175,9 @@ static int check_private(FILE *fp, const char *path, char *err, size_t errlen)
 {
     struct stat st;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (fstat(fileno(fp), &st) < 0) {
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	return (-1);
@@ -193,6 +205,9 @@ static int load_lines(const char *path, int private, void *entries,
     int     lineno = 0;
     int     status = -1;
     int     got;
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
 
     *count = 0;
     if ((fp = fopen(path, "r")) == 0) {
@@ -237,6 +252,9 @@ out:
 
 static int parse_policy(char *line, void *entry, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     return (policy_line(line, (struct tls_policy_entry *) entry, why, whylen));
 }
 
@@ -244,6 +262,9 @@ static int parse_policy(char *line, void *entry, char *why, size_t whylen)
 
 static int parse_auth(char *line, void *entry, char *why, size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     return (auth_line(line, (struct auth_entry *) entry, why, whylen));
 }
 
@@ -252,6 +273,9 @@ static int parse_auth(char *line, void *entry, char *why, size_t whylen)
 int     tlspolicy_load(const char *path, struct tls_policy *policy,
 		               char *err, size_t errlen)
 {
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     return (load_lines(path, 0, policy->entries, sizeof(policy->entries[0]),
 		       &policy->count, parse_policy, err, errlen));
 }
@@ -261,6 +285,9 @@ int     tlspolicy_load(const char *path, struct tls_policy *policy,
 int     authfile_load(const char *path, struct auth_table *table, char *err,
 		              size_t errlen)
 {
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     return (load_lines(path, 1, table->entries, sizeof(table->entries[0]),
 		       &table->count, parse_auth, err, errlen));
 }

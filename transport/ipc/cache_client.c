@@ -28,7 +28,13 @@
  *	picked, and gives it one after a delivery instead of QUIT. Every
  *	failure here only means "no cache": an absent socket, a refused
  *	connection, a cache that does not answer within CACHE_WAIT_MS,
- *	or an answer the protocol does not allow. Then rrelay connects
+ *	or an answer the protocol does not allow, and a cache it does not
+ *	trust: one that runs as neither rrelay's effective uid nor root
+ *	(SO_PEERCRED), or whose socket's directory is not owned by that
+ *	uid or may be written to by others (then anyone could have put a
+ *	socket there). That last case is logged once, as a warning; a
+ *	fake cache could otherwise take the mail and claim verified TLS.
+ *	Then rrelay connects
  *	or sends QUIT as it does without a cache. After a cache that was
  *	not there or did not answer, the process asks it nothing more, so
  *	a host without the cache pays one failed connect per delivery. Each question uses
@@ -80,6 +86,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -92,6 +99,7 @@
 _Static_assert(REUSE_COUNT_MAX <= CACHE_USE_MAX, "reuse limit above the record's");
 
 #define CACHE_WAIT_MS	1000		/* for the cache's answer */
+#define CACHE_WHY_MAX	400		/* why a cache is not trusted */
 
 static int cache_sock = -1;		/* one per question */
 static int cache_gone;			/* absent or silent: leave it */
@@ -122,11 +130,77 @@ static void cache_drop(void)
     cache_sock = -1;
 }
 
+/* peer_uid - the uid of the process at the other end of sock, or -1 */
+
+static long peer_uid(int sock)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0
+	|| len != sizeof(cred))
+	return (-1);
+    return ((long) cred.uid);
+}
+
+/* dir_owned - path's directory is owned by uid, and nobody else may write to it */
+
+static int dir_owned(const char *path, uid_t uid, char *why, size_t whylen)
+{
+    char    dir[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+    char   *slash;
+    struct stat st;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    if ((slash = strrchr(dir, '/')) == 0)
+	snprintf(dir, sizeof(dir), ".");
+    else
+	slash[slash == dir] = 0;		/* "/x" keeps "/" */
+    if (lstat(dir, &st) < 0) {
+	snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+	return (0);
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != uid
+	|| (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+	snprintf(why, whylen, "its directory %s is owned by uid %ld, mode "
+		 "%04o; it must be a directory of uid %ld that no one else "
+		 "may write to", dir, (long) st.st_uid,
+		 (unsigned) (st.st_mode & 07777), (long) uid);
+	return (0);
+    }
+    return (1);
+}
+
+/* trusted - the cache at sock runs as us (or root), in a directory no one else may write to */
+
+static int trusted(int sock, const char *path, char *why, size_t whylen)
+{
+    long    uid = peer_uid(sock);
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
+    if (uid < 0) {
+	snprintf(why, whylen, "its uid is unknown: %s", strerror(errno));
+	return (0);
+    }
+    if (uid != (long) geteuid() && uid != 0) {
+	snprintf(why, whylen, "it runs as uid %ld, not as uid %ld or root",
+		 uid, (long) geteuid());
+	return (0);
+    }
+    return (dir_owned(path, (uid_t) uid, why, whylen));
+}
+
 /* cache_open - connect to the cache, unless connected or known gone */
 
 static int cache_open(const struct rrconfig *conf)
 {
     struct sockaddr_un sun;
+    char    why[CACHE_WHY_MAX];
 
     if (cache_sock >= 0)
 	return (0);
@@ -141,6 +215,12 @@ static int cache_open(const struct rrconfig *conf)
     if (connect(cache_sock, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
 	cache_drop();
 	cache_gone = 1;
+	return (-1);
+    }
+    if (!trusted(cache_sock, conf->cache_socket, why, sizeof(why))) {
+	log_warn("not using the cache at %s: %s", conf->cache_socket, why);
+	cache_drop();
+	cache_gone = 1;				/* once per process */
 	return (-1);
     }
     return (0);
@@ -329,6 +409,9 @@ int     cache_tls_start(const struct rrconfig *conf, const char *key,
 {
     static struct cache_msg msg;
     int     got = -1;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     *plain = -1;
     cache_msg_init(&msg, CACHE_TLS_START);

@@ -189,6 +189,9 @@ static int all_zero(const void *buf, size_t size)
 static int check_session(const struct cache_msg *msg, int sess, char *why,
 			         size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (!sess && (msg->lifetime || msg->blob_len))
 	BAD("session fields in a message of another type");
     if (sess && (msg->blob_len < 1 || msg->blob_len > CACHE_BLOB_MAX))
@@ -229,6 +232,9 @@ static int tls_lens(const struct cache_tls *t, long *len)
 static int check_start(const struct cache_tls *t, const long *len, char *why,
 		               size_t whylen)
 {
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (t->level < 1 || t->level > 4)
 	BAD("TLS level out of range");
     if (t->wait_ms < 1 || t->wait_ms > CACHE_WAIT_MAX
@@ -248,6 +254,9 @@ static int check_result(const struct cache_tls *t, const long *len,
 {
     int     active = (t->flags & CACHE_TLS_ACTIVE) != 0;
     int     i;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     if (t->level || t->wait_ms || t->idle_ms)
 	BAD("TLS request fields in an answer");
@@ -277,6 +286,9 @@ static int check_tls(const struct cache_msg *msg, int carry, char *why,
     const struct cache_tls *t = &msg->tls;
     long    len[10];
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (tls_lens(t, len) < 0)
 	BAD("malformed TLS text field");
     if (carry == CARRY_START)
@@ -302,6 +314,9 @@ static int check_conn(const struct cache_msg *msg, int carry, char *why,
     long    addr;
     long    ext;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if ((relay = field_len(msg->relay, sizeof(msg->relay), 0)) < 0
 	|| (addr = field_len(msg->addr, sizeof(msg->addr), 0)) < 0
 	|| (ext = field_len(msg->ext, sizeof(msg->ext), 1)) < 0)
@@ -325,6 +340,9 @@ int     cache_msg_parse(const void *buf, size_t len, int nfd,
 			        struct cache_msg *msg, char *why, size_t whylen)
 {
     int     carry;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     if (len != sizeof(*msg))
 	BAD("wrong message size");

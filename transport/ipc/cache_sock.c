@@ -111,6 +111,9 @@ int     cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
     int     i;
     int     status = -1;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     *fd = -1;
     memset(&mh, 0, sizeof(mh));
     iov.iov_base = buf;

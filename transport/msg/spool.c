@@ -52,6 +52,9 @@ static int spool_create(const char *dir, char *why, size_t whylen)
     char    path[4096];
     int     fd;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
 #ifdef O_TMPFILE
     fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0)
@@ -119,6 +122,9 @@ static int spool_to_disk(struct spool *spool, const char *dir, char *why,
     off_t   off = 0;
     ssize_t n = 0;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if ((fd = spool_create(dir, why, whylen)) < 0)
 	return (-1);
     while (off < spool->size
@@ -145,6 +151,9 @@ int     spool_read(struct spool *spool, int in_fd, const char *dir,
 {
     char    buf[SPOOL_BLOCK];
     ssize_t n;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     memset(spool, 0, sizeof(*spool));
     if ((spool->fd = memfd_create("rrelay-spool", MFD_CLOEXEC)) < 0) {

@@ -12,6 +12,7 @@
  *	int	netio_write(io, buf, len, deadline)
  *	int	netio_read_line(io, line, size, len, deadline)
  *	int	netio_pending(io)
+ *	int	netio_input_waiting(io)
  *	void	netio_close(io)
  * DESCRIPTION
  *	The socket is non-blocking and every wait is a poll(2) that ends
@@ -36,6 +37,11 @@
  *
  *	netio_pending() is true when the server sent bytes that were not
  *	read yet; after STARTTLS or a final reply that means trouble.
+ *	netio_input_waiting() looks further, without waiting: also at
+ *	TLS's decrypted bytes and at the socket, where an end of file or
+ *	an error counts as input too. Before a reused connection says
+ *	anything, input that is waiting is a stale line (or a close) that
+ *	would be read as the reply to the next command.
  *
  *	netio_tls_start() runs the TLS handshake on the connection with
  *	the prepared SSL object, which the netio then owns; from then on
@@ -296,6 +302,24 @@ int     netio_pending(const struct netio *io)
     return (io->end > io->start);
 }
 
+/* netio_input_waiting - bytes, EOF or an error waiting now (no wait) */
+
+int     netio_input_waiting(const struct netio *io)
+{
+    struct pollfd pfd;
+    int     n;
+
+    if (netio_pending(io) || (io->ssl && SSL_pending(io->ssl) > 0))
+	return (1);
+    pfd.fd = io->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    do {
+	n = poll(&pfd, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    return (n != 0);				/* an error counts as input */
+}
+
 /* netio_tls_start - TLS handshake; the netio owns ssl afterwards */
 
 int     netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
@@ -304,6 +328,9 @@ int     netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
     int     ret;
     int     status;
     unsigned long err;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     io->ssl = ssl;
     if (SSL_set_fd(ssl, io->fd) != 1) {

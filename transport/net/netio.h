@@ -32,6 +32,7 @@ extern int netio_write(struct netio *io, const char *buf, size_t len,
 extern int netio_read_line(struct netio *io, char *line, size_t size,
 			           size_t *len, long long deadline);
 extern int netio_pending(const struct netio *io);
+extern int netio_input_waiting(const struct netio *io);
 extern int netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
 			           char *why, size_t whylen);
 extern void netio_close(struct netio *io);

@@ -60,6 +60,9 @@ int     ossl_load(char *why, size_t whylen)
     void   *handle;
     const char *err;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (ossl_state == 0) {
 	if ((handle = dlopen(OSSL_LIBSSL, RTLD_NOW | RTLD_LOCAL)) == 0) {
 	    err = dlerror();

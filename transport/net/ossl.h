@@ -45,7 +45,7 @@
     X(SSL_connect) X(SSL_ctrl) X(SSL_free) X(SSL_get0_param) \
     X(SSL_get1_peer_certificate) X(SSL_get_current_cipher) \
     X(SSL_get_error) X(SSL_get_verify_result) X(SSL_get_version) \
-    X(SSL_new) X(SSL_read) X(SSL_set_fd) X(SSL_shutdown) X(SSL_write) \
+    X(SSL_new) X(SSL_pending) X(SSL_read) X(SSL_set_fd) X(SSL_shutdown) X(SSL_write) \
     X(SSL_SESSION_free) X(SSL_SESSION_get_time) X(SSL_SESSION_get_timeout) \
     X(SSL_SESSION_is_resumable) X(SSL_get1_session) X(SSL_session_reused) \
     X(SSL_set_session) X(d2i_SSL_SESSION) X(i2d_SSL_SESSION) \
@@ -92,6 +92,7 @@ extern int ossl_loaded(void);
 #define SSL_get_verify_result		(*ossl_api.SSL_get_verify_result)
 #define SSL_get_version			(*ossl_api.SSL_get_version)
 #define SSL_new				(*ossl_api.SSL_new)
+#define SSL_pending			(*ossl_api.SSL_pending)
 #define SSL_read			(*ossl_api.SSL_read)
 #define SSL_set_fd			(*ossl_api.SSL_set_fd)
 #define SSL_shutdown			(*ossl_api.SSL_shutdown)

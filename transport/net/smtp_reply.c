@@ -145,6 +145,9 @@ enum reply_status reply_feed(struct smtp_reply *reply, const char *line,
     int     code;
     int     last;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (len > REPLY_LINE_MAX) {
 	snprintf(err, errlen, "reply line longer than %d characters",
 		 REPLY_LINE_MAX);

@@ -84,6 +84,9 @@ static int add_host(const char *name, int port, struct target *targets,
     struct target *t;
     int     err;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -130,6 +133,9 @@ static int load_parser(char *why, size_t whylen)
 {
     void   *handle;
     const char *err;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     if (parse_init && parse_rr)
 	return (0);
@@ -202,6 +208,9 @@ static int lookup_mx(const char *domain, struct mx *mx, int max, char *why,
     ns_msg  msg;
     int     len;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (load_parser(why, whylen) < 0)
 	return (-1);
     len = res_query(domain, ns_c_in, ns_t_mx, answer, sizeof(answer));
@@ -232,6 +241,9 @@ int     resolve_dest(const struct dest *dest, struct target *targets,
     int     nmx = 0;
     int     count = 0;
     int     i;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
 
     snprintf(why, whylen, "no address found for %s", dest->host);
     if ((port = resolve_port(dest->port)) <= 0 || port > 65535) {

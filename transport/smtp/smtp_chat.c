@@ -61,6 +61,7 @@ const char *const smtp_state_where[] = {
     "while performing the HELO handshake",
     "in reply to STARTTLS command",
     "while authenticating",
+    "in reply to RSET command",
     "in reply to MAIL FROM command",
     "in reply to RCPT TO command",
     "in reply to DATA command",
@@ -76,8 +77,11 @@ long long smtp_state_deadline(const struct session *s)
 {
     long    secs = (s->state == S_BODY || s->state == S_DOT) ?
     s->conf->data_timeout : s->conf->command_timeout;
-    long long when = netio_now_ms() + secs * 1000LL;
+    long long when;
 
+    if (s->state == S_RSET && secs > RSET_TIMEOUT)
+	secs = RSET_TIMEOUT;			/* as smtp(8)'s smtp_rset_timeout */
+    when = netio_now_ms() + secs * 1000LL;
     return (when < s->req->deadline_ms ? when : s->req->deadline_ms);
 }
 
@@ -293,7 +297,7 @@ int     smtp_queue_cmd(struct session *s, const char *fmt, const char *a,
     len = snprintf(line, sizeof(line), fmt, a, b);
     if (len < 0 || (size_t) len >= sizeof(line)) {
 	snprintf(s->res->error, sizeof(s->res->error), "internal error: "
-		 "smtp_command too long");
+		 "command too long");
 	s->state = S_DONE;
 	len = -1;
     } else if (s->cmdlen + (size_t) len > sizeof(s->cmd) && smtp_flush(s) < 0) {

@@ -55,12 +55,17 @@
  *	without AUTH or implicit TLS takes the cache's idle connection
  *	for exactly this destination, TLS level, HELO name and (for "may"
  *	and up, with tls_connection_reuse) TLS policy, if there is one,
- *	and starts at MAIL FROM with the EHLO keywords that came with it.
+ *	and starts with the EHLO keywords that came with it. Before MAIL
+ *	FROM it makes sure the connection is sound, as smtp(8) does with a
+ *	cached session: no input may be waiting (a stale line such as an
+ *	unsolicited 550 after the last 250 to the final dot would be read
+ *	as the reply to MAIL FROM; a close or an error shows here too),
+ *	and RSET must get one 250 and nothing more.
  *	For STARTTLS such a session asks the cache to be its TLS end
  *	(smtp_starttls.c, cache_tls.c): then it goes on in plaintext on
  *	a socket to the cache, with what the cache's handshake gave. If
- *	a reused connection fails before MAIL FROM is accepted (lost,
- *	421, timeout), or the cache took a connection for its TLS end and
+ *	a reused connection fails that check or fails before MAIL FROM is
+ *	accepted (lost, 421, timeout), or the cache took a connection for its TLS end and
  *	gave no answer, it is closed and a fresh one made, logged at
  *	debug level only: the host is not blamed. After a 250
  *	to the final dot with nothing left to read or send, the
@@ -177,7 +182,34 @@ static int reuse(struct session *s, const struct dest *dest)
     smtp_learn_features(s, &reply);
     s->res->reached = 1;
     smtp_after_hello(s);
+    if (s->state == S_MAIL)
+	s->state = S_RSET;			/* first, is it still sound? */
     return (1);
+}
+
+/* step_rset - a reused connection: nothing unread, and RSET answered 250 */
+
+static void step_rset(struct session *s)
+{
+    struct smtp_reply reply;
+    const char *why = 0;
+
+    if (netio_input_waiting(&s->io))
+	why = "input was waiting before RSET";
+    else if (smtp_command(s, "RSET\r\n%s", "", &reply) < 0)
+	why = 0;				/* smtp_io_fail() said why */
+    else if (reply.code != 250)
+	why = reply.text;
+    else if (netio_input_waiting(&s->io))
+	why = "more than one reply to RSET";
+    else {
+	s->state = S_MAIL;
+	return;
+    }
+    if (why)
+	snprintf(s->res->error, sizeof(s->res->error), "%s", why);
+    s->cache.stale = 1;				/* a new connection, no blame */
+    s->state = S_DONE;
 }
 
 /* stash - give a delivered, idle connection to rrelay-cache */
@@ -189,7 +221,7 @@ static int stash(struct session *s)
 
     memset(&conn, 0, sizeof(conn));
     if (!s->res->delivered || !s->cache.key[0] || s->io.ssl || s->cmdlen
-	|| netio_pending(&s->io)
+	|| netio_input_waiting(&s->io)
 	|| (!tls_end && s->level != TLS_NONE && s->feat.starttls)
 	|| cache_ext_join(s->ext, s->ext_count, conn.ext,
 			  sizeof(conn.ext)) < 0)
@@ -258,6 +290,9 @@ static void run(struct session *s)
 	    break;
 	case S_AUTH:
 	    smtp_step_auth(s);
+	    break;
+	case S_RSET:
+	    step_rset(s);
 	    break;
 	case S_MAIL:
 	    smtp_step_mail(s);

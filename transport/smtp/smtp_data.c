@@ -123,10 +123,24 @@ void    smtp_step_mail(struct session *s)
     for (i = 0; i < s->npart; i++)
 	smtp_rcpt_reply(s, &s->req->rcpts[s->part[i]], &reply);
     if (reply.code == 421)
-	smtp_host_down(s, "host %s said: %s (in reply to MAIL FROM smtp_command)",
+	smtp_host_down(s, "host %s said: %s (in reply to MAIL FROM command)",
 		  reply.text);
     else
 	s->state = S_QUIT;
+}
+
+/* pending_reply - a 421: it is the reply of every recipient still pending here */
+
+static void pending_reply(struct session *s, const struct smtp_reply *reply)
+{
+    struct rcpt *r;
+    int     i;
+
+    for (i = 0; i < s->npart; i++) {
+	r = &s->req->rcpts[s->part[i]];
+	if (r->state == RCPT_PENDING)
+	    smtp_rcpt_reply(s, r, reply);
+    }
 }
 
 /* smtp_step_rcpt - one RCPT TO per recipient (already sent if pipelining) */
@@ -143,7 +157,8 @@ void    smtp_step_rcpt(struct session *s)
 	if (smtp_flush(s) < 0 || smtp_get_reply(s, &reply) < 0)
 	    return;
 	if (reply.code == 421) {
-	    smtp_host_down(s, "host %s said: %s (in reply to RCPT TO smtp_command)",
+	    pending_reply(s, &reply);
+	    smtp_host_down(s, "host %s said: %s (in reply to RCPT TO command)",
 		      reply.text);
 	    return;
 	}
@@ -187,7 +202,9 @@ void    smtp_step_data(struct session *s)
 	return;
     }
     if (reply.code == 421 || reply.code / 100 < 4) {
-	smtp_host_down(s, "host %s said: %s (in reply to DATA smtp_command)",
+	if (reply.code == 421)
+	    pending_reply(s, &reply);
+	smtp_host_down(s, "host %s said: %s (in reply to DATA command)",
 		  reply.text);
 	return;
     }
@@ -275,7 +292,7 @@ void    smtp_step_dot(struct session *s)
     if (reply.code / 100 != 2) {
 	smtp_accepted_reply(s, &reply);
 	if (reply.code == 421)
-	    smtp_host_down(s, "host %s said: %s (in reply to end of DATA smtp_command)",
+	    smtp_host_down(s, "host %s said: %s (in reply to end of DATA command)",
 		      reply.text);
 	else
 	    s->state = S_QUIT;

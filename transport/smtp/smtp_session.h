@@ -16,9 +16,10 @@
 #define BODY_BLOCK	65536		/* spool bytes per body write */
 #define QUIT_WAIT_MS	5000		/* at most, to write QUIT */
 #define QUIT_REPLY_MS	2000		/* at most, for its reply (max_connections) */
+#define RSET_TIMEOUT	20		/* seconds, at most, for RSET's reply */
 
 enum smtp_state {
-    S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_AUTH, S_MAIL,
+    S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_AUTH, S_RSET, S_MAIL,
     S_RCPT, S_DATA, S_BODY, S_DOT, S_QUIT, S_DONE,
 };
 

@@ -242,7 +242,7 @@ void    smtp_step_starttls(struct session *s)
     }
     if (netio_pending(&s->io)) {
 	smtp_host_down(s, "host %s sent data after its reply to STARTTLS, "
-		  "before the TLS handshake: refusing a possible smtp_command "
+		  "before the TLS handshake: refusing a possible command "
 		  "injection%s", "");
 	snprintf(s->res->dsn, sizeof(s->res->dsn), "4.7.0");
 	return;

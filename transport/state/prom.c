@@ -162,6 +162,9 @@ int     prom_write(const char *dir, char *why, size_t whylen)
     int     ret = -1;
     time_t  now = time(0);
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     snprintf(tmp, sizeof(tmp), "%s/.rrelay.prom.%ld", dir, (long) getpid());
     snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
     if (status_list(dir, &names, &count) < 0

@@ -172,6 +172,9 @@ int     rrstate_read(int fd, struct rr_head *head, struct rr_host *hosts,
     struct stat st;
     ssize_t n;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if (fstat(fd, &st) < 0) {
 	snprintf(why, whylen, "fstat: %s", strerror(errno));
 	return (-1);

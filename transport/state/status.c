@@ -244,6 +244,9 @@ int     status_read(const char *path, struct rr_head *head,
     int     fd;
     int     status;
 
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
     if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 	snprintf(why, whylen, "%s", strerror(errno));
 	return (-2);

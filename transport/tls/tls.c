@@ -62,6 +62,9 @@ static int load_trust(const struct rrconfig *conf, char *err, size_t errlen)
     const char *file = conf->tls_ca_file[0] ? conf->tls_ca_file : 0;
     const char *path = conf->tls_ca_path[0] ? conf->tls_ca_path : 0;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (file == 0 && path == 0) {
 	if (SSL_CTX_set_default_verify_paths(tls_ctx) != 1) {
 	    snprintf(err, errlen, "cannot use the system CA store: %s",
@@ -86,6 +89,9 @@ static int load_identity(const struct rrconfig *conf, char *err,
     const char *key = conf->tls_key_file[0] ? conf->tls_key_file :
     conf->tls_cert_file;
 
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (conf->tls_cert_file[0] == 0)
 	return (0);
     if (SSL_CTX_use_certificate_chain_file(tls_ctx, conf->tls_cert_file) != 1
@@ -102,6 +108,9 @@ static int load_identity(const struct rrconfig *conf, char *err,
 
 static int tls_context(const struct rrconfig *conf, char *err, size_t errlen)
 {
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
     if (tls_ctx)
 	return (0);
     if (tls_check_config(conf, err, errlen) < 0

@@ -41,7 +41,11 @@
  *
  *	tls_resume_policy() writes the policy part of the key (all but the
  *	server), which also keys the connections whose TLS end rrelay-cache
- *	is; -1 when it does not fit in len.
+ *	is; -1 when it does not fit in len, and -1 at level verify and up
+ *	when trust comes from tls_ca_path or the system store: a directory's
+ *	contents can change in place with no change the key could see, so
+ *	under those no connection or session is reused as verified; only a
+ *	tls_ca_file (its inode, size and mtime are in the key) allows it.
  *
  *	Any trouble with the cache only means a full handshake.
  *--*/
@@ -51,6 +55,7 @@
 #include <time.h>
 
 #include "ipc/cache_client.h"
+#include "conf/tlspolicy.h"
 #include "net/ossl.h"
 #include "tls/tls_resume.h"
 
@@ -78,6 +83,10 @@ int     tls_resume_policy(const struct rrconfig *conf, int level,
     char    pkey[300];
     int     n;
 
+    if (level >= TLS_VERIFY && (conf->tls_ca_path[0] || !conf->tls_ca_file[0])) {
+	buf[0] = 0;				/* a store that changes unseen */
+	return (-1);
+    }
     file_id(conf->tls_ca_file, ca_file, sizeof(ca_file));
     file_id(conf->tls_ca_path, ca_path, sizeof(ca_path));
     file_id(conf->tls_cert_file, cert, sizeof(cert));
