@@ -28,6 +28,17 @@
  *	recipients that got it are offered to the next live host; the
  *	host is not marked down.
  *
+ *	A host that can't take this message (no SMTPUTF8 for a UTF-8
+ *	address, a SIZE limit below the message) is not in trouble: the
+ *	message goes on to the next host, and bounces (5.6.7, 5.3.4) only
+ *	when no host left in the list could take it.
+ *
+ *	A reply that says the host is full (saturation.c: throttling,
+ *	too many connections, a quota), 4xx or 5xx, is not permanent: the
+ *	host is skipped for a while (capacity.c), not marked down, and its
+ *	recipients go on to the next host; with none left they are
+ *	deferred, never bounced.
+ *
  *	Permanent (5xx) and sent recipients are done. A recipient left
  *	unknown after the final dot is deferred and offered nowhere else.
  *
@@ -184,12 +195,18 @@ static void record(struct relay *relay, int index,
     }
 }
 
-/* give_up - what is still pending becomes a temporary failure */
+/*
+ * give_up - what is still pending becomes a temporary failure; but one that
+ * the last host could not take (SMTPUTF8, SIZE), with no host left that
+ * could, bounces with that DSN
+ */
 
-static void give_up(struct relay *relay, const char *dsn, const char *why)
+static void give_up(struct relay *relay, const char *dsn, const char *why,
+		            int deadline)
 {
     struct smtp_request *req = relay->req;
     char    reason[RCPT_REASON_MAX];
+    char    dsn_buf[16];
     struct rcpt *r;
     int     i;
 
@@ -197,6 +214,17 @@ static void give_up(struct relay *relay, const char *dsn, const char *why)
 	r = &req->rcpts[i];
 	if (r->state != RCPT_PENDING)
 	    continue;
+	if (r->unable[0] && !deadline) {
+	    snprintf(dsn_buf, sizeof(dsn_buf), "%s", r->unable);
+	    snprintf(reason, sizeof(reason), "%s", r->reason);
+	    rcpt_set(r, RCPT_PERM, dsn_buf, "%s; no host in the list could "
+		     "take it", reason);
+	    log_info("%s: to=<%s>, relay=none, delay=%.2f, dsn=%s, "
+		     "status=bounced (%s)", req->queue_id, r->addr,
+		     (netio_now_ms() - req->start_ms) / 1000.0, r->dsn,
+		     r->reason);
+	    continue;
+	}
 	if (r->reason[0]) {
 	    snprintf(reason, sizeof(reason), "%s", r->reason);
 	    rcpt_set(r, RCPT_TEMP, r->dsn, "%s", reason);
@@ -306,9 +334,9 @@ void    relay_message(struct relay *relay)
     }
     if (deadline)
 	give_up(relay, "4.4.7", "delivery deadline reached before a host "
-		"took the message");
+		"took the message", 1);
     else
-	give_up(relay, dsn, why);
+	give_up(relay, dsn, why, 0);
     req->slow_host = 0;
     req->slow_ctx = 0;
 }

@@ -2,13 +2,16 @@
  * NAME
  *	fault_server - an SMTP server that fails at the stage a script names
  * SYNOPSIS
- *	fault_server PORT DIR [cert=FILE key=FILE] [STAGE=ACTION]...
+ *	fault_server PORT DIR [cert=FILE key=FILE] [size=N] [smtputf8=yes]
+ *		[STAGE=ACTION]...
  * DESCRIPTION
  *	fault_server listens on 127.0.0.1:PORT and serves each connection
  *	in a child process of its own, as a plain SMTP server (EHLO with
  *	PIPELINING and SIZE, MAIL, RCPT, DATA, RSET, NOOP, QUIT), except at
  *	the stages the script names. With cert= and key= (PEM files) it
- *	offers STARTTLS too, and speaks TLS after it. STAGE is one of
+ *	offers STARTTLS too, and speaks TLS after it. size=N is the SIZE
+ *	its EHLO reply offers (default 10240000); smtputf8=yes adds
+ *	SMTPUTF8 to it. STAGE is one of
  *
  *	greet	the greeting
  *	ehlo	the reply to EHLO (or HELO)
@@ -102,6 +105,8 @@ static const char *cert_file;		/* cert=: STARTTLS offered */
 static const char *key_file;
 static SSL_CTX *tls_ctx;
 static volatile sig_atomic_t stop;
+static const char *size_limit = "10240000";	/* size=N: EHLO's SIZE */
+static int smtputf8;			/* smtputf8=yes: EHLO offers it */
 
 /* Reading one connection. */
 
@@ -490,10 +495,12 @@ static void start_tls(struct conn *c)
 
 static const char *ehlo_reply(const struct conn *c)
 {
-    if (tls_ctx && c->ssl == 0)
-	return ("250-fault.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n"
-		"250 SIZE 10240000\r\n");
-    return ("250-fault.test\r\n250-PIPELINING\r\n250 SIZE 10240000\r\n");
+    static char text[256];
+
+    snprintf(text, sizeof(text), "250-fault.test\r\n250-PIPELINING\r\n%s%s"
+	     "250 SIZE %s\r\n", tls_ctx && c->ssl == 0 ? "250-STARTTLS\r\n" : "",
+	     smtputf8 ? "250-SMTPUTF8\r\n" : "", size_limit);
+    return (text);
 }
 
 /* session - one SMTP session */
@@ -570,6 +577,14 @@ static void parse_script(int argc, char **argv)
 	*eq = 0;
 	if (strcmp(argv[i], "cert") == 0 || strcmp(argv[i], "key") == 0) {
 	    *(argv[i][0] == 'c' ? &cert_file : &key_file) = eq + 1;
+	    continue;
+	}
+	if (strcmp(argv[i], "size") == 0) {
+	    size_limit = eq + 1;
+	    continue;
+	}
+	if (strcmp(argv[i], "smtputf8") == 0) {
+	    smtputf8 = strcmp(eq + 1, "yes") == 0;
 	    continue;
 	}
 	for (st = 0; st < STAGES && strcmp(argv[i], stage_names[st]); st++)

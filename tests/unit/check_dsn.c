@@ -42,8 +42,8 @@ START_TEST(test_report)
     static char text[16384];
     struct rcpt bad = {"r@example.org\r\nRCPT TO:<evil@example.org>",
 	RCPT_PERM, 1, "5.1.3", "bad recipient address syntax: control "
-    "character\r\nDATA"};
-    struct rcpt bad2 = {"a+b=c@x", RCPT_PERM, 1, "5.1.3", "specials"};
+    "character\r\nDATA", ""};
+    struct rcpt bad2 = {"a+b=c@x", RCPT_PERM, 1, "5.1.3", "specials", ""};
     const struct rcpt *list[] = {&bad, &bad2};
     struct dsn_report r = {"4XyZ1A", "s@sender.test", "mx.example", list, 2,
     86400};
@@ -85,7 +85,7 @@ END_TEST
 
 START_TEST(test_write_error)
 {
-    struct rcpt bad = {"x\ry@z", RCPT_PERM, 1, "5.1.3", "bad"};
+    struct rcpt bad = {"x\ry@z", RCPT_PERM, 1, "5.1.3", "bad", ""};
     const struct rcpt *list[] = {&bad};
     struct dsn_report r = {"Q", "s@x", "mx", list, 1, 0};
     int     fds[2];

@@ -68,6 +68,7 @@ void    rcpt_set(struct rcpt *rcpt, enum rcpt_state state, const char *dsn,
     char    class = dsn_class(state);
 
     rcpt->state = state;
+    rcpt->unable[0] = 0;
     if (dsn && dsn[0] == class && strlen(dsn) < sizeof(rcpt->dsn))
 	strcpy(rcpt->dsn, dsn);
     else

@@ -18,6 +18,8 @@ struct rcpt {
     int     final;			/* no other host may be tried */
     char    dsn[16];
     char    reason[RCPT_REASON_MAX];
+    char    unable[16];			/* the last host could not take it:
+					 * this DSN (5.6.7, 5.3.4) if none can */
 };
 
 #define EXIT_SENT	0

@@ -21,6 +21,7 @@
  *	int	smtp_command(s, fmt, arg, reply)
  *	int	smtp_has_ext(reply, keyword, param)
  *	void	smtp_refuse_all(s, dsn, why)
+ *	void	smtp_unable_all(s, dsn, why)
  * DESCRIPTION
  *	The dialogue under every state of smtp_client's machine: the
  *	deadline of the current state, reading one whole reply (EHLO's
@@ -337,6 +338,28 @@ int     smtp_has_ext(const struct smtp_reply *reply, const char *keyword,
 	}
     }
     return (0);
+}
+
+/*
+ * smtp_unable_all - this host can't take the message (no SMTPUTF8, SIZE
+ * too small), but another may: the recipients stay pending, marked with
+ * the DSN they get if no host can. One log line for the host.
+ */
+
+void    smtp_unable_all(struct session *s, const char *dsn, const char *why)
+{
+    struct rcpt *r;
+    int     i;
+
+    for (i = 0; i < s->npart; i++) {
+	r = &s->req->rcpts[s->part[i]];
+	rcpt_set(r, RCPT_PENDING, "4.0.0", "%s", why);
+	snprintf(r->unable, sizeof(r->unable), "%s", dsn);
+    }
+    log_info("%s: relay=%s, status=unable (%s); the message goes to a host "
+	     "that can take it, or bounces with %s if none can",
+	     s->req->queue_id, s->res->relay, why, dsn);
+    s->state = S_QUIT;
 }
 
 /* smtp_refuse_all - a permanent result for every taking-part recipient */

@@ -90,13 +90,13 @@ void    smtp_step_mail(struct session *s)
 		 "%lld of server %s", (long long)
 		 spool_wire_estimate(s->req->spool), s->feat.size_limit,
 		 s->res->relay);
-	smtp_refuse_all(s, "5.3.4", why);
+	smtp_unable_all(s, "5.3.4", why);
 	return;
     }
     if (needs_utf8(s) && !s->feat.smtputf8) {
 	snprintf(why, sizeof(why), "SMTPUTF8 is required, but was not "
 		 "offered by host %s", s->res->relay);
-	smtp_refuse_all(s, "5.6.7", why);
+	smtp_unable_all(s, "5.6.7", why);
 	return;
     }
     mail_params(s, params, sizeof(params));

@@ -84,6 +84,7 @@ extern void smtp_policy_down(struct session *s, const char *dsn, const char *fmt
 extern int smtp_queue_cmd(struct session *s, const char *fmt, const char *a, const char *b);
 extern void smtp_rcpt_reply(struct session *s, struct rcpt *r, const struct smtp_reply *reply);
 extern void smtp_refuse_all(struct session *s, const char *dsn, const char *why);
+extern void smtp_unable_all(struct session *s, const char *dsn, const char *why);
 extern void smtp_slow_left(struct session *s);
 extern long long smtp_state_deadline(const struct session *s);
 extern void smtp_step_auth(struct session *s);
