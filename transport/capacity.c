@@ -10,9 +10,9 @@
  *	void	capacity_close(cap)
  *	void	capacity_start(cap, req)
  *
- *	void	capacity_pick(cap, st, req, tried, probe, lease, pick)
+ *	int	capacity_pick(cap, st, req, tried, probe, lease, pick)
  *	void	capacity_done(cap, st, index, reserved, used)
- *	void	capacity_saturate(cap, st, req, index, res)
+ *	int	capacity_saturate(cap, st, req, index, res)
  *	void	capacity_nowhere(cap, st, pick, dsn, dsnlen, why, whylen)
  * DESCRIPTION
  *	The part of the failover policy (relay.c) that host_policy_file
@@ -30,7 +30,8 @@
  *	until rate_wait has passed; then cap->busy_out is set. It logs,
  *	once per change of state, a host that has become busy
  *	(status=busy) or used up its quota (status=saturated), and says
- *	when and why a message goes to a backup host.
+ *	when and why a message goes to a backup host. It returns whether
+ *	a host changed state (busy, or its quota used up).
  *
  *	capacity_done() ends a session: its connection slot is released,
  *	and the recipients reserved against a quota that the host did
@@ -40,7 +41,8 @@
  *	saturated for throttle_backoff (class throttle), or for
  *	quota_backoff, or until the end of its quota window when it has a
  *	quota= (class quota); status=saturated is logged when it was not
- *	saturated before. The host is not marked down.
+ *	saturated before, and then it returns 1. The host is not marked
+ *	down.
  *
  *	capacity_nowhere() words the deferral when no host could take the
  *	message: 4.4.5 and all hosts at their limits, or all saturated,
@@ -195,17 +197,19 @@ static void log_choice(const struct capacity *cap, const struct rrstate *st,
 
 /* capacity_pick - the next host within the limits; wait for a slot */
 
-void    capacity_pick(struct capacity *cap, struct rrstate *st,
+int     capacity_pick(struct capacity *cap, struct rrstate *st,
 		              const struct smtp_request *req, const int *tried,
 		              int probe, long lease, struct rr_pick *pick)
 {
     struct rr_cap rc = {cap->lims, pending_count(req), 0, slot_take, cap};
     long long wait_ms;
+    int     changed = 0;
 
     for (;;) {
 	rc.waited = cap->waited;
 	rrstate_pick_cap(st, &rc, tried, probe, now_us(), lease, pick);
 	log_busy(cap, st, req, pick);
+	changed |= pick->nbusy > 0;
 	if (pick->index >= 0 || pick->wait_us == 0)
 	    break;
 	wait_ms = pick->wait_us / 1000 - now_us() / 1000;
@@ -219,6 +223,7 @@ void    capacity_pick(struct capacity *cap, struct rrstate *st,
     }
     if (pick->index >= 0 && !pick->probe)
 	log_choice(cap, st, req, pick);
+    return (changed || (pick->index >= 0 && pick->quota_now_full));
 }
 
 /* capacity_done - the session ended: its slot and unused quota back */
@@ -234,7 +239,7 @@ void    capacity_done(struct capacity *cap, struct rrstate *st, int index,
 
 /* capacity_saturate - the host said it is full: skip it, don't blame it */
 
-void    capacity_saturate(const struct capacity *cap, struct rrstate *st,
+int     capacity_saturate(const struct capacity *cap, struct rrstate *st,
 			          const struct smtp_request *req, int index,
 			          const struct smtp_result *res)
 {
@@ -256,6 +261,7 @@ void    capacity_saturate(const struct capacity *cap, struct rrstate *st,
 		 "(rule: %s; %s)", req->queue_id, st->hosts[index].dest,
 		 saturation_class_name(res->saturated),
 		 stamp(until, buf, sizeof(buf)), res->sat_rule, res->sat_reply);
+    return (change.changed);
 }
 
 /* busy_kind - "rate", "connection" or both, for the hosts at a limit */

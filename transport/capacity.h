@@ -24,13 +24,13 @@ extern void capacity_init(struct capacity *cap, const struct rrconfig *conf,
 			          const struct hostlist *list);
 extern void capacity_close(struct capacity *cap);
 extern void capacity_start(struct capacity *cap, const struct smtp_request *req);
-extern void capacity_pick(struct capacity *cap, struct rrstate *st,
+extern int capacity_pick(struct capacity *cap, struct rrstate *st,
 			          const struct smtp_request *req,
-			          const int *tried, int probe, long lease,
-			          struct rr_pick *pick);
+			         const int *tried, int probe, long lease,
+			         struct rr_pick *pick);
 extern void capacity_done(struct capacity *cap, struct rrstate *st,
 			          int index, int reserved, int used);
-extern void capacity_saturate(const struct capacity *cap, struct rrstate *st,
+extern int capacity_saturate(const struct capacity *cap, struct rrstate *st,
 			              const struct smtp_request *req, int index,
 			              const struct smtp_result *res);
 extern void capacity_nowhere(const struct capacity *cap,

@@ -164,17 +164,20 @@ static void record(struct relay *relay, int index,
 			(res->tls_active ? RR_TLS_USED : 0)
 			| (res->tls_verified ? RR_TLS_VERIFIED : 0),
 			res->delivered ? 1 : 0, now, &change);
+	relay->changed |= change.changed;
 	if (change.changed)
 	    log_info("%s: host=%s, addr=%s, status=up (answered again after "
 		     "%lu failures)", relay->req->queue_id, dest, res->addr,
 		     (unsigned long) change.failures);
     }
     if (res->saturated) {
-	capacity_saturate(relay->cap, relay->state, relay->req, index, res);
+	relay->changed |= capacity_saturate(relay->cap, relay->state,
+					    relay->req, index, res);
     } else if (res->host == SMTP_HOST_DOWN && !res->deadline
 	       && !res->local_error) {
 	rrstate_mark_down(relay->state, index, res->addr, res->error, since,
 			  now, conf->backoff, conf->max_backoff, &change);
+	relay->changed |= change.changed;
 	log_info("%s: host=%s, addr=%s, status=down, failures=%lu, "
 		 "backoff=%lds%s (%s)", relay->req->queue_id, dest,
 		 res->addr[0] ? res->addr : "none",
@@ -257,8 +260,8 @@ static void choose(struct relay *relay, int after, const int *tried,
     long    lim = lease(relay->req->conf);
 
     if (relay->cap)
-	capacity_pick(relay->cap, relay->state, relay->req, tried, after < 0,
-		      lim, pick);
+	relay->changed |= capacity_pick(relay->cap, relay->state, relay->req,
+					tried, after < 0, lim, pick);
     else if (after < 0)
 	rrstate_pick(relay->state, time((time_t *) 0), lim, pick);
     else

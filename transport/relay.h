@@ -14,6 +14,7 @@ struct relay {
     struct smtp_request *req;
     struct capacity *cap;		/* host_policy_file's limits, or null */
     char    delivered_via[320];		/* the last host that took it */
+    int     changed;			/* a host changed state: log, metrics */
 };
 
 extern void relay_message(struct relay *relay);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -67,7 +69,13 @@ START_TEST(test_write)
     while (fgets(line, sizeof(line), fp))
 	helps += strncmp(line, "# HELP ", 7) == 0;
     fclose(fp);
-    ck_assert_int_eq(helps, 5);
+    ck_assert_int_eq(helps, 10);
+    /* just written: not due; a second old, or gone: due */
+    ck_assert_int_eq(prom_due(dir), 0);
+    ck_assert_int_eq(utimes(path, (struct timeval[2]) {{time(0) - 2, 0},
+			    {time(0) - 2, 0}}), 0);
+    ck_assert_int_eq(prom_due(dir), 1);
+    ck_assert_int_eq(prom_due("/nonexistent/rrelay"), 1);
     /* nothing else left behind: the temporary file was renamed */
     snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) = 1", dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -79,6 +87,43 @@ START_TEST(test_write)
 }
 END_TEST
 
+START_TEST(test_capacity)
+{
+    struct rr_head head;
+    struct rr_host host;
+    char   *text = 0;
+    size_t  len = 0;
+    FILE   *fp;
+
+    memset(&head, 0, sizeof(head));
+    memset(&host, 0, sizeof(host));
+    head.count = 1;
+    head.hash = 0xabc;
+    snprintf(host.dest, sizeof(host.dest), "[q.example]:25");
+    host.weight = 2;
+    host.quota = 10;
+    host.quota_per = 3600;
+    host.quota_window = 3600;		/* the hour of 4000 */
+    host.quota_used = 7;
+    host.busy_skips = 5;
+    host.rate_waits = 4;
+    host.sat_throttle = 3;
+    host.sat_quota = 1;
+    host.saturated_until = 5000;
+    ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+    prom_list(fp, &head, &host, 4000);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_ptr_nonnull(strstr(text,
+	"rrelay_host_busy_skips_total{list=\"0000000000000abc\",host=\"[q.example]:25\"} 5\n"
+	"rrelay_host_rate_waits_total{list=\"0000000000000abc\",host=\"[q.example]:25\"} 4\n"
+	"rrelay_host_saturations_total{list=\"0000000000000abc\",host=\"[q.example]:25\",class=\"throttle\"} 3\n"
+	"rrelay_host_saturations_total{list=\"0000000000000abc\",host=\"[q.example]:25\",class=\"quota\"} 1\n"
+	"rrelay_host_saturated{list=\"0000000000000abc\",host=\"[q.example]:25\"} 1\n"
+	"rrelay_host_quota_used{list=\"0000000000000abc\",host=\"[q.example]:25\"} 7\n"));
+    free(text);
+}
+END_TEST
+
 int     main(void)
 {
     Suite  *s = suite_create("prom");
@@ -86,6 +131,7 @@ int     main(void)
 
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_write);
+    tcase_add_test(tc, test_capacity);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }

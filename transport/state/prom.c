@@ -7,6 +7,7 @@
  *	#include "state/prom.h"
  *
  *	int	prom_write(dir, why, whylen)
+ *	int	prom_due(dir)
  *
  *	void	prom_header(out)
  *	void	prom_list(out, head, hosts, now)
@@ -15,7 +16,11 @@
  *	dir, in the Prometheus text exposition format: it writes
  *	dir/.rrelay.prom.PID first and renames it over rrelay.prom, so
  *	that node_exporter's textfile collector never reads half a file.
- *	rrelay calls it after each delivery. Per host of each host list
+ *	rrelay calls it after a delivery when the file is a second old or
+ *	missing (prom_due()), or when a host changed state in that
+ *	delivery: at most once a second under load, so that the file
+ *	costs nothing per message, and at once for every change of
+ *	state. Per host of each host list
  *	(labels list="HASH", host="[name]:port"):
  *
  *	rrelay_host_messages_total{result="sent|deferred|bounced"}
@@ -31,6 +36,18 @@
  *		until the host first changed state
  *	rrelay_host_consecutive_failures
  *		gauge: failures since it last answered
+ *
+ *	and, for a host list with host_policy_file:
+ *
+ *	rrelay_host_busy_skips_total	counter: passed over at its
+ *		rate or session limit
+ *	rrelay_host_rate_waits_total	counter: messages that waited
+ *		for its next slot
+ *	rrelay_host_saturations_total{class="throttle|quota"}
+ *		counter: replies that said it is full, and quotas used up
+ *	rrelay_host_saturated	gauge: 1 while it is skipped as full
+ *	rrelay_host_quota_used	gauge: recipients counted against its
+ *		quota= in the current window (only with a quota)
  *
  *	Label values are escaped as the format asks (backslash, double
  *	quote, newline); other control bytes become '?'. A state file
@@ -49,6 +66,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state/prom.h"
@@ -101,7 +120,68 @@ void    prom_header(FILE *out)
 	  "# TYPE rrelay_host_state_since_seconds gauge\n"
 	  "# HELP rrelay_host_consecutive_failures Failures since the host "
 	  "last answered.\n"
-	  "# TYPE rrelay_host_consecutive_failures gauge\n", out);
+	  "# TYPE rrelay_host_consecutive_failures gauge\n"
+	  "# HELP rrelay_host_busy_skips_total Times the host was passed over "
+	  "at its rate or session limit.\n"
+	  "# TYPE rrelay_host_busy_skips_total counter\n"
+	  "# HELP rrelay_host_rate_waits_total Messages that waited for the "
+	  "host's next rate or session slot.\n"
+	  "# TYPE rrelay_host_rate_waits_total counter\n"
+	  "# HELP rrelay_host_saturations_total Times the host said it is "
+	  "full (class throttle), or its quota was used up (class quota).\n"
+	  "# TYPE rrelay_host_saturations_total counter\n"
+	  "# HELP rrelay_host_saturated Whether the host is skipped as full "
+	  "(1) or not (0).\n"
+	  "# TYPE rrelay_host_saturated gauge\n"
+	  "# HELP rrelay_host_quota_used Recipients counted against the "
+	  "host's quota= in the current window.\n"
+	  "# TYPE rrelay_host_quota_used gauge\n", out);
+}
+
+/* prom_class - NAME{list=…,host=…,class="…"} VALUE */
+
+static void prom_class(FILE *out, const char *name, uint64_t list,
+		               const char *host, const char *cls, int64_t value)
+{
+    fprintf(out, "%s{list=\"%016" PRIx64 "\",host=\"", name, list);
+    prom_label(out, host);
+    fprintf(out, "\",class=\"%s\"} %" PRId64 "\n", cls, value);
+}
+
+/* prom_capacity - with host_policy_file: the limits' counters and gauges */
+
+static void prom_capacity(FILE *out, uint64_t list, const struct rr_host *h,
+			          time_t now)
+{
+    prom_sample(out, "rrelay_host_busy_skips_total", list, h->dest, 0,
+		(int64_t) h->busy_skips);
+    prom_sample(out, "rrelay_host_rate_waits_total", list, h->dest, 0,
+		(int64_t) h->rate_waits);
+    prom_class(out, "rrelay_host_saturations_total", list, h->dest,
+	       "throttle", (int64_t) h->sat_throttle);
+    prom_class(out, "rrelay_host_saturations_total", list, h->dest,
+	       "quota", (int64_t) h->sat_quota);
+    prom_sample(out, "rrelay_host_saturated", list, h->dest, 0,
+		strcmp(status_state(h, now), "saturated") == 0);
+    if (h->quota > 0)
+	prom_sample(out, "rrelay_host_quota_used", list, h->dest, 0,
+		    (int64_t) status_quota_used(h, now));
+}
+
+/* prom_due - the metrics file is a second old, or missing */
+
+int     prom_due(const char *dir)
+{
+    char    path[4096];
+    struct stat st;
+    struct timespec now;
+
+    snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
+    if (stat(path, &st) < 0)
+	return (1);
+    clock_gettime(CLOCK_REALTIME, &now);
+    return ((now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
+	    + (now.tv_nsec - st.st_mtim.tv_nsec) >= 1000000000LL);
 }
 
 /* prom_list - the samples of one host list */
@@ -130,6 +210,8 @@ void    prom_list(FILE *out, const struct rr_head *head, struct rr_host *hosts,
 			h->dest, 0, h->state_since);
 	prom_sample(out, "rrelay_host_consecutive_failures", head->hash,
 		    h->dest, 0, (int64_t) h->failures);
+	if (h->weight > 0)
+	    prom_capacity(out, head->hash, h, now);
     }
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "conf/hostpolicy.h"
-#include "state/rrstate.h"
+#include "state/rrfile.h"
 
 /* Why a host cannot take a message now. */
 enum sched_avail {
