@@ -21,6 +21,7 @@
  *
  *	int	cf_read_line(fp, buf, size)
  *	const char *cf_line_error(status)
+ *	char	*cf_next_word(cp)
  * DESCRIPTION
  *	A program describes its settings with a table of struct cf_entry:
  *	name, type, default, bounds, and the offset of the value in the
@@ -55,8 +56,11 @@
  *	into buf. A line that does not fit in size - 1 bytes, or that
  *	holds a NUL byte, is an error: read on as text, it would be cut
  *	short, and what follows the cut would be read as a line of its
- *	own. The configuration file, tls_policy_file and auth_file are
- *	read with it. cf_line_error() words an error status.
+ *	own. The configuration file, tls_policy_file, auth_file,
+ *	host_policy_file and saturation_file are read with it.
+ *	cf_line_error() words an error status. cf_next_word() splits the
+ *	next white-space separated word off *cp, in place, for the files
+ *	of one entry a line; null when none is left.
  * DIAGNOSTICS
  *	cf_load() and cf_set() return -1 and put "file:line: what is
  *	wrong" (or "-o NAME=VALUE: what is wrong") in err.
@@ -563,4 +567,22 @@ int     cf_origin(const char *name, const char *path,
     }
     snprintf(buf, buflen, "%s:%d", path, ctx.lineno);
     return (1);
+}
+
+/* cf_next_word - split off one white-space separated word; null at the end */
+
+char   *cf_next_word(char **cp)
+{
+    char   *start;
+
+    while (isspace((unsigned char) **cp))
+	(*cp)++;
+    if (**cp == 0)
+	return (0);
+    start = *cp;
+    while (**cp && !isspace((unsigned char) **cp))
+	(*cp)++;
+    if (**cp)
+	*(*cp)++ = 0;
+    return (start);
 }

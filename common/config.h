@@ -49,6 +49,7 @@ extern int cf_parse_time(const char *text, long *seconds);
 extern int cf_parse_bool(const char *text, int *value);
 extern int cf_enum_index(const char *choices, const char *value);
 extern int cf_read_line(FILE *fp, char *buf, size_t size);
+extern char *cf_next_word(char **cp);
 extern const char *cf_line_error(int status);
 
 #endif

@@ -13,12 +13,16 @@
  * the flags say (magic and version, host count and size, destination
  * names, checksum), stored as the list's state file, and the operations
  * run on it as rrelay processes would: pick, next, mark up, mark down,
- * other_live, count_sent, note_error, and "rrelay status".
+ * other_live, count_sent, note_error, the capacity scheduler's choice
+ * (rrstate_pick_cap(), with limits the operation byte sets) and a
+ * saturation, and "rrelay status".
  *
  * Properties: a damaged file never stops an operation; every host
  * index handed out is in the list; a host marked down is skipped for
  * no more than max_backoff, whatever times the file holds; after every
  * operation the file reads back whole, with the cursor inside the list;
+ * a host the scheduler chose could take the message; its weighted
+ * round-robin values and saturations stay within bounds;
  * "rrelay status" prints only printable ASCII and newlines.
  */
 
@@ -29,6 +33,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "conf/hostlist.h"
+#include "conf/hostpolicy.h"
 #include "state/rrstate.h"
 #include "state/status.h"
 
@@ -187,6 +192,66 @@ static void check_pick(const struct rr_pick *pick, int count, const int *tried)
 		    "skipped %d", pick->skipped[i]);
 }
 
+/* all_saturated - every host of the list is skipped as full now */
+
+static int all_saturated(const struct rrstate *st, time_t now)
+{
+    int     i;
+
+    for (i = 0; i < st->list->count; i++)
+	if (st->hosts[i].saturated_until <= (int64_t) now)
+	    return (0);
+    return (1);
+}
+
+/* slot_any - the connection-slot hook: free or not, by the host's index */
+
+static int slot_any(void *ctx, int index)
+{
+    return ((*(unsigned *) ctx >> index) & 1);
+}
+
+/*
+ * pick_cap - a choice with limits that op picks: the index is in the
+ * list and untried, a chosen host (not a probe) was able to take it, and
+ * the scheduler's values stay in their bounds whatever the file held.
+ */
+
+static void pick_cap(struct rrstate *st, unsigned op, int *tried, time_t now)
+{
+    struct host_limits lims[HOSTLIST_MAX];
+    struct rr_cap cap = {lims, 1 + (int) (op >> 9) % 3, 0, slot_any, &op};
+    struct rr_pick pick;
+    int64_t now_us = (int64_t) now * 1000000;
+    int     count = st->list->count;
+    int     i;
+
+    for (i = 0; i < count; i++) {
+	hostpolicy_limits(0, "", &lims[i]);
+	lims[i].weight = 1 + (int) ((op >> (i + 3)) % 100);
+	lims[i].backup = (op >> (i + 12)) & 1;
+	lims[i].rate = (op >> (i + 16)) & 1 ? 5 : 0;
+	lims[i].max_conn = (op >> (i + 20)) & 1;
+	lims[i].quota = (op >> (i + 24)) & 1 ? 3 : 0;
+	lims[i].quota_per = 3600;
+    }
+    rrstate_pick_cap(st, &cap, tried, (op >> 28) & 1, now_us, 30, &pick);
+    check_pick(&pick, count, tried);
+    FUZZ_ASSERT(pick.index < 0 || pick.probe || pick.why[pick.index] == 0,
+		"chose host %d, which could not take it (%d)", pick.index,
+		pick.index >= 0 ? pick.why[pick.index] : -1);
+    FUZZ_ASSERT(pick.wait_us == 0 || pick.wait_us > now_us,
+		"waits for the past");
+    for (i = 0; i < count; i++) {
+	FUZZ_ASSERT(st->hosts[i].swrr_current >= -2000000
+		    && st->hosts[i].swrr_current <= 2000000,
+		    "weighted round-robin value %lld",
+		    (long long) st->hosts[i].swrr_current);
+	FUZZ_ASSERT(st->hosts[i].saturated_until <= (int64_t) now + 8 * 86400
+		    + 86400, "saturated for too long");
+    }
+}
+
 /* run_op - one operation, chosen and timed by op */
 
 static void run_op(struct rrstate *st, unsigned op, int *tried,
@@ -197,11 +262,22 @@ static void run_op(struct rrstate *st, unsigned op, int *tried,
     int     count = st->list->count;
     int     index = (int) (op >> 3) % count;
 
-    switch (op % 7) {
+    switch (op % 9) {
     case 0:
 	rrstate_pick(st, now, 30, &pick);
 	check_pick(&pick, count, 0);
-	FUZZ_ASSERT(pick.index >= 0, "no host picked");
+	FUZZ_ASSERT(pick.index >= 0 || all_saturated(st, now),
+		    "no host picked");
+	break;
+    case 7:
+	pick_cap(st, op, tried, now);
+	break;
+    case 8:
+	rrstate_saturate(st, index, 1 + (op >> 5) % 2, now + (op >> 6), "full",
+			 now, &change);
+	FUZZ_ASSERT(st->hosts[index].failures == 0
+		    || st->hosts[index].down_until != 0
+		    || st->hosts[index].last_change != 0, "saturation blamed");
 	break;
     case 1:
 	tried[index] = 1;
@@ -228,7 +304,7 @@ static void run_op(struct rrstate *st, unsigned op, int *tried,
 	rrstate_note_error(st, index, "said no", now);
 	break;
     }
-    if (op % 7 != 4)				/* the others write the file */
+    if (op % 9 != 4)				/* the others write the file */
 	check_file(st, "an operation");
 }
 

@@ -98,24 +98,6 @@ static void default_limits(struct host_limits *lim)
     lim->quota_per = 86400;
 }
 
-/* next_word - split off one white-space separated word */
-
-static char *next_word(char **cp)
-{
-    char   *start;
-
-    while (isspace((unsigned char) **cp))
-	(*cp)++;
-    if (**cp == 0)
-	return (0);
-    start = *cp;
-    while (**cp && !isspace((unsigned char) **cp))
-	(*cp)++;
-    if (**cp)
-	*(*cp)++ = 0;
-    return (start);
-}
-
 /* parse_count - digits only, within min..max; the rest in *rest */
 
 static int parse_count(const char *text, long min, long max, long *value,
@@ -320,14 +302,14 @@ static int policy_line(char *line, struct host_policy *policy, char *why,
 
     memset(e, 0, sizeof(*e));
     default_limits(&e->lim);
-    if (normal_dest(next_word(&line), e->dest, sizeof(e->dest), why,
+    if (normal_dest(cf_next_word(&line), e->dest, sizeof(e->dest), why,
 		    whylen) < 0)
 	return (-1);
     if (find_entry(policy, e->dest) != 0) {
 	snprintf(why, whylen, "%s is already in the file", e->dest);
 	return (-1);
     }
-    while ((word = next_word(&line)) != 0)
+    while ((word = cf_next_word(&line)) != 0)
 	if (parse_attr(word, &seen, &e->lim, why, whylen) < 0)
 	    return (-1);
     return (0);

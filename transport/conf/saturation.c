@@ -339,24 +339,6 @@ int     saturation_classify(const struct saturation *sat, int code,
     return (SAT_NONE);
 }
 
-/* next_word - split off one white-space separated word */
-
-static char *next_word(char **cp)
-{
-    char   *start;
-
-    while (isspace((unsigned char) **cp))
-	(*cp)++;
-    if (**cp == 0)
-	return (0);
-    start = *cp;
-    while (**cp && !isspace((unsigned char) **cp))
-	(*cp)++;
-    if (**cp)
-	*(*cp)++ = 0;
-    return (start);
-}
-
 /* parse_code - "550", "5xx" or "*" */
 
 static int parse_code(const char *word, int *code, char *why, size_t whylen)
@@ -506,8 +488,8 @@ static int compile_regex(const char *text, regex_t *re, char *why,
 static int rule_line(char *line, int lineno, struct sat_rule *r, char *why,
 		             size_t whylen)
 {
-    char   *code = next_word(&line);
-    char   *enhanced = next_word(&line);
+    char   *code = cf_next_word(&line);
+    char   *enhanced = cf_next_word(&line);
     char   *cls;
 
     if (code == 0 || enhanced == 0 || (cls = split_last(line)) == 0) {

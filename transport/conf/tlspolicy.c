@@ -55,24 +55,6 @@
 
 #define LINE_MAX_LEN	2048
 
-/* next_word - split off one white-space separated word */
-
-static char *next_word(char **cp)
-{
-    char   *start;
-
-    while (isspace((unsigned char) **cp))
-	(*cp)++;
-    if (**cp == 0)
-	return (0);
-    start = *cp;
-    while (**cp && !isspace((unsigned char) **cp))
-	(*cp)++;
-    if (**cp)
-	*(*cp)++ = 0;
-    return (start);
-}
-
 /* normal_dest - one destination in its normalized form */
 
 static int normal_dest(const char *word, char *out, size_t outlen,
@@ -104,10 +86,10 @@ static int policy_line(char *line, struct tls_policy_entry *e, char *why,
 	why[0] = 0;				/* written on every path */
 
     memset(e, 0, sizeof(*e));
-    if (normal_dest(next_word(&line), e->dest, sizeof(e->dest), why,
+    if (normal_dest(cf_next_word(&line), e->dest, sizeof(e->dest), why,
 		    whylen) < 0)
 	return (-1);
-    if ((word = next_word(&line)) == 0) {
+    if ((word = cf_next_word(&line)) == 0) {
 	snprintf(why, whylen, "missing security level after %s", e->dest);
 	return (-1);
     }
@@ -116,7 +98,7 @@ static int policy_line(char *line, struct tls_policy_entry *e, char *why,
 		 word, TLS_LEVEL_NAMES);
 	return (-1);
     }
-    while ((word = next_word(&line)) != 0) {
+    while ((word = cf_next_word(&line)) != 0) {
 	if (strncmp(word, "match=", 6) == 0 && word[6]
 	    && strlen(word + 6) < sizeof(e->match)) {
 	    strcpy(e->match, word + 6);
@@ -146,10 +128,10 @@ static int auth_line(char *line, struct auth_entry *e, char *why,
 	why[0] = 0;				/* written on every path */
 
     memset(e, 0, sizeof(*e));
-    if (normal_dest(next_word(&line), e->dest, sizeof(e->dest), why,
+    if (normal_dest(cf_next_word(&line), e->dest, sizeof(e->dest), why,
 		    whylen) < 0)
 	return (-1);
-    if ((user = next_word(&line)) == 0 || strlen(user) >= sizeof(e->user)) {
+    if ((user = cf_next_word(&line)) == 0 || strlen(user) >= sizeof(e->user)) {
 	snprintf(why, whylen, "missing or over-long user name after %s",
 		 e->dest);
 	return (-1);

@@ -134,6 +134,9 @@
 #include "state/rrstate.h"
 #include "state/sched.h"
 
+#define SATURATED_MAX	(8 * 86400L)	/* quota_backoff's bound, and a day */
+#define SWRR_MAX	(1000000LL)	/* far beyond sum(weights) * hosts */
+
 /* file_size - bytes in a state file for count hosts */
 
 static size_t file_size(uint32_t count)
@@ -251,17 +254,19 @@ static int matches_list(const struct rrstate *st)
     return (1);
 }
 
-/* cap_down - no host down for longer than max_down from now */
+/* cap_down - no host down for longer than max_down, nor saturated for long */
 
 static void cap_down(struct rrstate *st, time_t now)
 {
     uint32_t i;
 
-    if (st->max_down <= 0)
-	return;
-    for (i = 0; i < st->head.count; i++)
-	if (st->hosts[i].down_until > (int64_t) now + st->max_down)
+    for (i = 0; i < st->head.count; i++) {
+	if (st->hosts[i].saturated_until > (int64_t) now + SATURATED_MAX)
+	    st->hosts[i].saturated_until = (int64_t) now + SATURATED_MAX;
+	if (st->max_down > 0
+	    && st->hosts[i].down_until > (int64_t) now + st->max_down)
 	    st->hosts[i].down_until = (int64_t) now + st->max_down;
+    }
 }
 
 /* begin - lock the file and load it; rebuild what is damaged; cap backoffs */
@@ -578,6 +583,11 @@ static void cap_avail(struct rrstate *st, const struct rr_cap *cap,
 	/* A slot claimed beyond one interval ahead: the clock went back. */
 	if (host->rate_tat_us > now_us + lim->rate_per * 1000000LL)
 	    host->rate_tat_us = now_us;
+	/* Values no run of the scheduler makes: a damaged file. */
+	if (host->swrr_current > SWRR_MAX || host->swrr_current < -SWRR_MAX)
+	    host->swrr_current = 0;
+	if (lim->quota > 0 && host->quota_used > (uint64_t) lim->quota)
+	    host->quota_used = (uint64_t) lim->quota;
 	sched_quota_roll(host, lim, now_us / 1000000LL);
 	host->weight = (uint32_t) lim->weight;
 	host->backup = (uint32_t) lim->backup;
