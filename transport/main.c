@@ -28,7 +28,8 @@
  *
  *	After a delivery rrelay rewrites STATE_DIRECTORY/rrelay.prom,
  *	per-host metrics for node_exporter's textfile collector (prom.c),
- *	when a host changed state or the file is a second old.
+ *	at once when a host changed state, else at most once a second and
+ *	never more than a second behind.
  *
  *	"rrelay status" prints the state of every host list; with --json,
  *	as one JSON document for monitoring (schema in status_json.c).
@@ -273,8 +274,7 @@ static void deliver(const struct args *args, const struct rrconfig *conf,
     if (relay.cap)
 	capacity_close(relay.cap);
     rrstate_close(&state);
-    if ((relay.changed || prom_due(conf->state_directory))
-	&& prom_write(conf->state_directory, why, sizeof(why)) < 0)
+    if (prom_flush(conf->state_directory, relay.changed, why, sizeof(why)) < 0)
 	log_warn("%s: metrics file not written: %s", args->queue_id, why);
     outcome_decide(rcpts, args->nrcpt, &outcome);
     if ((outcome.handback_perm

@@ -70,6 +70,7 @@ summary_count() {
     # and the deferrals name the dead host
     grep -A4 'message deferral detail' "$RR_T/summary" | grep -q "$dead"
     # the metrics file counts the same per host
+    rr_wait_prom
     grep -qx "rrelay_host_messages_total{list=\"[0-9a-f]*\",host=\"\[$RR_HOST\]:$(rr_sink_port rejecting)\",result=\"bounced\"} 1" "$RR_T/state/rrelay.prom"
     grep -qx "rrelay_host_messages_total{list=\"[0-9a-f]*\",host=\"\[$RR_HOST\]:$dead\",result=\"deferred\"} 2" "$RR_T/state/rrelay.prom"
 }

@@ -80,6 +80,7 @@ assert s1["sent"] + s3["sent"] == int(sys.argv[5]), (s1, s3)
 print("status --json ok")
 EOF
     # the metrics file, read by Prometheus' own parser
+    rr_wait_prom
     run -0 /usr/bin/python3 - "$RR_T/state/rrelay.prom" "[$RR_HOST]:$dead" \
         "[$RR_HOST]:$(rr_sink_port s1)" "[$RR_HOST]:$(rr_sink_port s3)" <<'EOF'
 import sys

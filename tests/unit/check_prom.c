@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +90,55 @@ START_TEST(test_write)
 }
 END_TEST
 
+/* mtime_ns - a file's modification time, or -1 */
+
+static long long mtime_ns(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+	return (-1);
+    return (st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+}
+
+START_TEST(test_flush)
+{
+    char    dir[] = "/tmp/check_prom.XXXXXX";
+    char    path[200];
+    char    cmd[256];
+    char    why[300];
+    long long first;
+    int     fd;
+    int     i;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
+    /* missing: written at once */
+    ck_assert_int_eq(prom_flush(dir, 0, why, sizeof(why)), 0);
+    ck_assert_int_ge(first = mtime_ns(path), 0);
+    /* fresh and nothing changed: not now, but within the second */
+    ck_assert_int_eq(prom_flush(dir, 0, why, sizeof(why)), 0);
+    ck_assert_int_eq(prom_flush(dir, 0, why, sizeof(why)), 0);
+    for (i = 0; i < 50 && mtime_ns(path) == first; i++)
+	usleep(100000);
+    ck_assert_msg(mtime_ns(path) > first, "not rewritten within 5 s");
+    ck_assert_int_ge(mtime_ns(path) - first, 900000000LL);
+    /* a change of state: at once */
+    first = mtime_ns(path);
+    ck_assert_int_eq(prom_flush(dir, 1, why, sizeof(why)), 0);
+    ck_assert_int_gt(mtime_ns(path), first);
+    /* no flusher is left behind: its lock comes free */
+    snprintf(cmd, sizeof(cmd), "%s/.rrelay.prom.lock", dir);
+    ck_assert_int_ge(fd = open(cmd, O_RDWR), 0);
+    for (i = 0; i < 50 && flock(fd, LOCK_EX | LOCK_NB) < 0; i++)
+	usleep(100000);
+    ck_assert_int_lt(i, 50);
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_capacity)
 {
     struct rr_head head;
@@ -132,6 +184,7 @@ int     main(void)
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_write);
     tcase_add_test(tc, test_capacity);
+    tcase_add_test(tc, test_flush);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }

@@ -8,6 +8,7 @@
  *
  *	int	prom_write(dir, why, whylen)
  *	int	prom_due(dir)
+ *	int	prom_flush(dir, changed, why, whylen)
  *
  *	void	prom_header(out)
  *	void	prom_list(out, head, hosts, now)
@@ -16,11 +17,16 @@
  *	dir, in the Prometheus text exposition format: it writes
  *	dir/.rrelay.prom.PID first and renames it over rrelay.prom, so
  *	that node_exporter's textfile collector never reads half a file.
- *	rrelay calls it after a delivery when the file is a second old or
- *	missing (prom_due()), or when a host changed state in that
- *	delivery: at most once a second under load, so that the file
- *	costs nothing per message, and at once for every change of
- *	state. Per host of each host list
+ *	rrelay calls prom_flush() after a delivery: it writes the file at
+ *	once when a host changed state in that delivery (changed) or the
+ *	file is a second old or missing (prom_due()); otherwise it makes
+ *	sure that a write follows within the second: one process at a
+ *	time (the flusher, holding a lock on dir/.rrelay.prom.lock) forks,
+ *	lets go of every descriptor (pipe(8) waits for rrelay's output to
+ *	end, not for it), sleeps until the file is a second old and
+ *	writes it. So under load the file is written about once a second,
+ *	at no cost per message, and it is never more than a second behind
+ *	the state. Per host of each host list
  *	(labels list="HASH", host="[name]:port"):
  *
  *	rrelay_host_messages_total{result="sent|deferred|bounced"}
@@ -66,6 +72,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +189,52 @@ int     prom_due(const char *dir)
     clock_gettime(CLOCK_REALTIME, &now);
     return ((now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
 	    + (now.tv_nsec - st.st_mtim.tv_nsec) >= 1000000000LL);
+}
+
+/* prom_later - a write was skipped: one process sees that it happens soon */
+
+static void prom_later(const char *dir)
+{
+    char    path[4096];
+    char    why[300];
+    int     fd;
+    long long wait_ns;
+    struct stat st;
+    struct timespec now;
+
+    snprintf(path, sizeof(path), "%s/.rrelay.prom.lock", dir);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+	return;
+    /* The lock is the flusher's while it lives: one at a time. */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fork() != 0) {
+	(void) close(fd);
+	return;
+    }
+    /* pipe(8) waits for rrelay's output to end: hold none of it. */
+    (void) close_range(0, (unsigned) fd - 1, 0);
+    (void) close_range((unsigned) fd + 1, ~0U, 0);
+    (void) setsid();
+    snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
+    clock_gettime(CLOCK_REALTIME, &now);
+    wait_ns = stat(path, &st) < 0 ? 0 : 1000000000LL
+	- ((now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
+	   + (now.tv_nsec - st.st_mtim.tv_nsec));
+    if (wait_ns > 0 && wait_ns <= 1000000000LL)
+	(void) usleep((useconds_t) (wait_ns / 1000 + 1000));
+    (void) prom_write(dir, why, sizeof(why));
+    _exit(0);
+}
+
+/* prom_flush - write now on a change or when a second old; else soon */
+
+int     prom_flush(const char *dir, int changed, char *why, size_t whylen)
+{
+    if (whylen > 0)
+	why[0] = 0;
+    if (changed || prom_due(dir))
+	return (prom_write(dir, why, whylen));
+    prom_later(dir);
+    return (0);
 }
 
 /* prom_list - the samples of one host list */

@@ -10,6 +10,8 @@
 #include "state/rrstate.h"
 
 extern int prom_due(const char *dir);
+extern int prom_flush(const char *dir, int changed, char *why,
+			      size_t whylen);
 extern int prom_write(const char *dir, char *why, size_t whylen);
 extern void prom_header(FILE *out);
 extern void prom_list(FILE *out, const struct rr_head *head,

@@ -55,11 +55,18 @@ const char *const sched_avail_name[] = {
     "ok", "down", "saturated", "busy", "busy", "tried",
 };
 
+/* window_len - a quota window: the clock hour, else the day */
+
+static int64_t window_len(const struct host_limits *lim)
+{
+    return (lim->quota_per == 3600 ? 3600 : 86400);
+}
+
 /* sched_window_start - the start of the quota window that holds now */
 
 int64_t sched_window_start(const struct host_limits *lim, int64_t now)
 {
-    int64_t per = lim->quota_per > 0 ? lim->quota_per : 86400;
+    int64_t per = window_len(lim);
 
     return (now - (now % per + per) % per);
 }
@@ -68,7 +75,7 @@ int64_t sched_window_start(const struct host_limits *lim, int64_t now)
 
 int64_t sched_quota_end(const struct host_limits *lim, int64_t window)
 {
-    return (window + (lim->quota_per > 0 ? lim->quota_per : 86400));
+    return (window > INT64_MAX - 86400 ? INT64_MAX : window + window_len(lim));
 }
 
 /* sched_quota_roll - a new window: the count starts again */
