@@ -11,6 +11,7 @@
  *	void	capacity_start(cap, req)
  *
  *	int	capacity_pick(cap, st, req, tried, probe, lease, pick)
+ *	void	capacity_mail_gate(gate)
  *	void	capacity_done(cap, st, index, reserved, used)
  *	int	capacity_saturate(cap, st, req, index, res)
  *	void	capacity_nowhere(cap, st, pick, dsn, dsnlen, why, whylen)
@@ -32,6 +33,13 @@
  *	(status=busy) or used up its quota (status=saturated), and says
  *	when and why a message goes to a backup host. It returns whether
  *	a host changed state (busy, or its quota used up).
+ *
+ *	capacity_mail_gate() is the SMTP session's hook just before MAIL
+ *	FROM for a host with a rate: the choice claimed a slot already,
+ *	but connect, greeting and EHLO take a varying time after it, so a
+ *	second slot, at the wire, spaces the MAIL FROMs themselves as the
+ *	server counts them (rrstate_mail_gate()). It waits no longer than
+ *	what is left of rate_wait.
  *
  *	capacity_done() ends a session: its connection slot is released,
  *	and the recipients reserved against a quota that the host did
@@ -224,6 +232,23 @@ int     capacity_pick(struct capacity *cap, struct rrstate *st,
     if (pick->index >= 0 && !pick->probe)
 	log_choice(cap, st, req, pick);
     return (changed || (pick->index >= 0 && pick->quota_now_full));
+}
+
+/* capacity_mail_gate - smtp_request's hook: wait for the MAIL FROM's slot */
+
+void    capacity_mail_gate(void *ctx)
+{
+    struct mail_gate *gate = ctx;
+    struct capacity *cap = gate->cap;
+    int64_t wait_us = rrstate_mail_gate(gate->st, gate->index,
+					&cap->lims[gate->index], now_us());
+    long long left_ms = cap->wait_until_ms - netio_now_ms();
+
+    /* Jitter of connect and EHLO, normally; never beyond rate_wait. */
+    if (wait_us / 1000 > left_ms)
+	wait_us = left_ms > 0 ? left_ms * 1000 : 0;
+    if (wait_us > 0)
+	(void) usleep((useconds_t) wait_us);
 }
 
 /* capacity_done - the session ended: its slot and unused quota back */

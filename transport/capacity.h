@@ -10,6 +10,13 @@
 #include "state/rrstate.h"
 #include "state/slots.h"
 
+/* What the MAIL FROM gate needs: which host, and where its state is. */
+struct mail_gate {
+    struct capacity *cap;
+    struct rrstate *st;
+    int     index;
+};
+
 struct capacity {
     struct host_limits lims[HOSTLIST_MAX];	/* per host, in list order */
     int     limited;			/* some host has max_connections */
@@ -28,6 +35,7 @@ extern int capacity_pick(struct capacity *cap, struct rrstate *st,
 			          const struct smtp_request *req,
 			         const int *tried, int probe, long lease,
 			         struct rr_pick *pick);
+extern void capacity_mail_gate(void *ctx);
 extern void capacity_done(struct capacity *cap, struct rrstate *st,
 			          int index, int reserved, int used);
 extern int capacity_saturate(const struct capacity *cap, struct rrstate *st,

@@ -279,9 +279,14 @@ static void attempt(struct relay *relay, int index, struct smtp_result *res)
     int     bounced = refused(req);
     int     reserved = pending(req);
     int     before = sent(req);
+    struct mail_gate gate = {relay->cap, relay->state, index};
 
     req->no_keep = relay->cap && relay->cap->lims[index].max_conn > 0;
+    req->before_mail = relay->cap && relay->cap->lims[index].rate > 0 ?
+	capacity_mail_gate : 0;
+    req->mail_ctx = &gate;
     smtp_deliver(&relay->list->dests[index], req, res);
+    req->before_mail = 0;
     if (relay->cap)
 	capacity_done(relay->cap, relay->state, index, reserved,
 		      sent(req) - before);

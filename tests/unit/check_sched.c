@@ -284,6 +284,45 @@ START_TEST(test_saturate)
 }
 END_TEST
 
+START_TEST(test_mail_gate)
+{
+    struct rrstate st;
+
+    lims[1].rate = 20;
+    lims[1].rate_per = 1;
+    rrstate_open(&st, dir, &list);
+    /* three MAIL FROMs due at once: spaced 50 ms apart at the wire */
+    ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US), 0);
+    ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US), 50000);
+    ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US + 10000),
+		     90000);
+    /* later than its slot: at once, and the next one an interval on */
+    ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US + US), 0);
+    ck_assert_int_eq(st.hosts[1].mail_tat_us, T0 * US + US + 50000);
+    /* no rate: no gate */
+    ck_assert_int_eq(rrstate_mail_gate(&st, 0, &lims[0], T0 * US), 0);
+    rrstate_close(&st);
+}
+END_TEST
+
+START_TEST(test_busy_news)
+{
+    struct rr_pick p;
+
+    lims[0].rate = 1;
+    lims[0].weight = 100;
+    ck_assert_int_eq(pick(T0 * US, 1, &p), 0);
+    ck_assert_int_ne(pick(T0 * US + 1000, 1, &p), 0);	/* a is busy: news */
+    ck_assert_int_eq(p.nbusy, 1);
+    ck_assert_int_eq(pick(T0 * US + US, 1, &p), 0);	/* its next slot */
+    ck_assert_int_ne(pick(T0 * US + US + 1000, 1, &p), 0);
+    ck_assert_int_eq(p.nbusy, 0);			/* busy again: no news */
+    ck_assert_int_eq(pick((T0 + 120) * US, 1, &p), 0);
+    ck_assert_int_ne(pick((T0 + 120) * US + 1000, 1, &p), 0);
+    ck_assert_int_eq(p.nbusy, 1);			/* after a quiet spell */
+}
+END_TEST
+
 /* sched_suite - the tests */
 
 static Suite *sched_suite(void)
@@ -301,6 +340,8 @@ static Suite *sched_suite(void)
     tcase_add_test(tc, test_quota_window);
     tcase_add_test(tc, test_quota_pick_and_settle);
     tcase_add_test(tc, test_saturate);
+    tcase_add_test(tc, test_mail_gate);
+    tcase_add_test(tc, test_busy_news);
     suite_add_tcase(s, tc);
     return (s);
 }

@@ -18,6 +18,8 @@ struct smtp_request {
     long long start_ms;			/* for delay= in the log */
     long long deadline_ms;		/* the whole run ends here */
     int     no_keep;			/* never hand the connection to the cache */
+    void    (*before_mail) (void *);	/* just before MAIL FROM: a rate gate */
+    void   *mail_ctx;
     int     (*slow_host) (void *);	/* no greeting after greeting_grace: */
     void   *slow_ctx;			/* ... nonzero to give up on the host */
 };

@@ -100,6 +100,8 @@ void    smtp_step_mail(struct session *s)
 	return;
     }
     mail_params(s, params, sizeof(params));
+    if (s->req->before_mail)
+	s->req->before_mail(s->req->mail_ctx);
     if (smtp_queue_cmd(s, "MAIL FROM:<%s>%s\r\n", s->req->sender, params) < 0)
 	return;
     if (s->feat.pipelining) {

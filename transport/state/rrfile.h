@@ -43,7 +43,9 @@ struct rr_host {
     uint64_t quota_used;		/* recipients in it, reserved ones too */
     int64_t saturated_until;		/* it said it is full: skip until then */
     uint32_t sat_class;			/* SAT_THROTTLE or SAT_QUOTA */
-    uint32_t busy;			/* logged as busy, not chosen since */
+    uint32_t spare;			/* zero */
+    int64_t busy_last;			/* the last time it was passed over busy */
+    int64_t mail_tat_us;		/* GCRA at the wire: the next MAIL FROM */
     uint64_t busy_skips;		/* passed over at a rate or conn limit */
     uint64_t sat_throttle;		/* throttle replies */
     uint64_t sat_quota;			/* quota replies, and quotas used up */

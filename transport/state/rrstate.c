@@ -29,6 +29,7 @@
  *	void	rrstate_pick_cap(st, cap, tried, probe, now_us, lease, pick)
  *	void	rrstate_saturate(st, index, cls, until, reply, now, change)
  *	void	rrstate_quota_settle(st, index, lim, reserved, used, now)
+ *	int64_t	rrstate_mail_gate(st, index, lim, now_us)
  * DESCRIPTION
  *	Every distinct destination list has one state file in the state
  *	directory, "rrelay-HASH.state", named by hostlist_hash(). It holds
@@ -103,8 +104,11 @@
  *	can take it now but some are only busy (rate or connections),
  *	pick->wait_us says when to ask again; when all are down and probe
  *	is set, the one whose backoff ends first is probed. pick->busy
- *	lists hosts that have just become busy, pick->why says for each
- *	host why it was passed over, so that each change is logged once.
+ *	lists hosts that have become busy after a minute without being
+ *	busy (a host at its rate is busy again after every slot it gives,
+ *	so this is when it starts to turn mail away), pick->why says for
+ *	each host why it was passed over, so that each change is logged
+ *	once.
  *	The cursor is not used.
  *
  *	rrstate_saturate() records a reply that says the host is full: it
@@ -136,6 +140,7 @@
 
 #define SATURATED_MAX	(8 * 86400L)	/* quota_backoff's bound, and a day */
 #define SWRR_MAX	(1000000LL)	/* far beyond sum(weights) * hosts */
+#define BUSY_QUIET	60		/* seconds not busy before "busy" is news */
 
 /* file_size - bytes in a state file for count hosts */
 
@@ -639,7 +644,6 @@ static void cap_claim(struct rrstate *st, const struct rr_cap *cap,
 
     take(host, (time_t) (now_us / 1000000LL), lease);
     sched_rate_take(host, lim, now_us);
-    host->busy = 0;
     if (lim->quota > 0) {
 	host->quota_used += (uint64_t) cap->nrcpt;
 	pick->quota_now_full = host->quota_used >= (uint64_t) lim->quota;
@@ -667,9 +671,10 @@ static void cap_busy(struct rrstate *st, const struct rr_cap *cap,
 	if (pick->why[i] != AVAIL_RATE && pick->why[i] != AVAIL_CONN)
 	    continue;
 	host = &st->hosts[i];
-	if (!host->busy)
+	/* At its limit after a quiet spell: one log line, not one a slot. */
+	if (host->busy_last + BUSY_QUIET < now_us / 1000000)
 	    pick->busy[pick->nbusy++] = (int) i;
-	host->busy = 1;
+	host->busy_last = now_us / 1000000;
 	if (pick->index >= 0) {
 	    host->busy_skips++;
 	    continue;
@@ -771,4 +776,35 @@ void    rrstate_quota_settle(struct rrstate *st, int index,
 	    host->saturated_until = 0;
     }
     commit(st, now);
+}
+
+/*
+ * rrstate_mail_gate - a MAIL FROM slot under the host's rate: the wait
+ * until it, in microseconds. The choice claimed a slot too, but the
+ * connection, greeting and EHLO after it take a varying time; this
+ * second GCRA, taken just before the command, spaces the MAIL FROMs
+ * themselves as the server sees them.
+ */
+
+int64_t rrstate_mail_gate(struct rrstate *st, int index,
+			          const struct host_limits *lim, int64_t now_us)
+{
+    struct rr_host *host;
+    int64_t interval;
+    int64_t slot;
+
+    if (lim->rate <= 0)
+	return (0);
+    interval = (lim->rate_per * 1000000LL + lim->rate - 1) / lim->rate;
+    begin(st, (time_t) (now_us / 1000000));
+    host = &st->hosts[index];
+    /* Far ahead (waiters queue up, but not for an hour): the clock went
+     * back, or a damaged file. */
+    if (host->mail_tat_us > now_us + interval + 3600 * 1000000LL
+	|| host->mail_tat_us < 0)
+	host->mail_tat_us = now_us;
+    slot = host->mail_tat_us > now_us ? host->mail_tat_us : now_us;
+    host->mail_tat_us = slot + interval;
+    commit(st, (time_t) (now_us / 1000000));
+    return (slot - now_us);
 }

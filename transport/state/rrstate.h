@@ -46,7 +46,7 @@ struct rr_pick {
     int     why[HOSTLIST_MAX];		/* per host: AVAIL_* (sched.h) */
     int     backup;			/* index is a backup host */
     int64_t wait_us;			/* none now: try again then (0: never) */
-    int     nbusy;			/* hosts that have just become busy */
+    int     nbusy;			/* hosts busy after a quiet minute */
     int     busy[HOSTLIST_MAX];
     int     quota_now_full;		/* index's quota is used up by this one */
 };
@@ -68,6 +68,9 @@ extern void rrstate_pick_cap(struct rrstate *st, const struct rr_cap *cap,
 extern void rrstate_saturate(struct rrstate *st, int index, int cls,
 			             time_t until, const char *reply, time_t now,
 			             struct rr_change *change);
+extern int64_t rrstate_mail_gate(struct rrstate *st, int index,
+				          const struct host_limits *lim,
+				          int64_t now_us);
 extern void rrstate_quota_settle(struct rrstate *st, int index,
 			                 const struct host_limits *lim,
 			                 int reserved, int used, time_t now);
