@@ -284,8 +284,7 @@ bn_throughput_table() {
 
 # bn_weights_line: workload 1 with a host_policy_file of weights only, against (a)
 bn_weights_line() {
-    echo "Workload 1 with a host_policy_file of weights only, 3:2:1 on the three sinks (aw):"
-    echo "$(thr_cell 1 aw) msg/s, CPU $(bn_sig "$(cpu_msg 1 aw)") ($(bn_sig "$(cpu_msg_pf 1 aw)")) ms/msg; aw/a = $(ratio_cell 1 aw a) (target >= 0.97)."
+    echo "Workload 1 with a host_policy_file of weights only, 3:2:1 on the three sinks (aw): $(thr_cell 1 aw) msg/s, CPU $(bn_sig "$(cpu_msg 1 aw)") ($(bn_sig "$(cpu_msg_pf 1 aw)")) ms/msg; aw/a = $(ratio_cell 1 aw a) (target >= 0.97)."
 }
 
 # bn_cpu_table: CPU per message, from the cgroups
@@ -320,8 +319,9 @@ bn_runs_table() {
               ($3 == "aw") ? "aw rrelay, weights" : \
               ($3 == "b2") ? "b2 smtp(8)+tlsproxy" : ($3 == "a2p") ? "a2p rrelay+cache, no TLS" : \
               ($3 == "a2s") ? "a2s rrelay+cache, sessions only" : "c floor"
+        # a run stopped at its cap: what it delivered by then
         printf "| %d | %s | %s | %.1f | %.2f | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-            NR, $2, cfg, $5, $6, $7, $8, $9, pf, up, busy, oth,
+            NR, $2, cfg, ($9 == "capped" && $6 > 0) ? $7 / $6 : $5, $6, $7, $8, $9, pf, up, busy, oth,
             (($2 == 4) ? $14 : "-"), (($2 == 4) ? $15 : "-"), (($2 == 4) ? $16 : "-") }'
 }
 
