@@ -247,6 +247,16 @@ bn_silent_start() {
     )
 }
 
+# bn_fault_start NAME: rr_fault_start on a free port, with the server in the "up" cgroup
+bn_fault_start() {
+    local port
+    port=$(rr_free_port) || return 1
+    (
+        bn_cg_enter up
+        rr_fault_start "$1" "$port"
+    )
+}
+
 # ---------------------------------------------------------------------------
 # The Postfix instance
 
@@ -313,6 +323,23 @@ bn_pf_stop() {
 # bn_procs_in DIR: pids of the processes whose working directory is under DIR
 bn_procs_in() {
     { find /proc/[0-9]*/cwd -maxdepth 0 -lname "$1*" 2>/dev/null || true; } | cut -d/ -f3 | sort -un
+}
+
+# bn_rrelay_argv OPTION...: the argv= line of instance $RR_PF's rrelay entry, with -o OPTION for each
+bn_rrelay_argv() {
+    local argv o opts=""
+    argv=$(grep -A2 '^rrelay ' "$(rr_pf_etc)/master.cf" | grep -m1 '^  argv=') ||
+        bn_die "no rrelay entry in master.cf"
+    for o in "$@"; do
+        opts+=" -o $o"
+    done
+    echo "${argv/ -q /$opts -q }"
+}
+
+# bn_pipe_service NAME ARGV: add a pipe(8) entry NAME, as user rrelay like rrelay's, to master.cf
+bn_pipe_service() {
+    printf '%s\n  %s\n%s\n' "$(printf '%-9s unix  - n n -     - pipe' "$1")" \
+        "flags=q null_sender= user=$RR_USER" "$2" >>"$(rr_pf_etc)/master.cf"
 }
 
 # bn_inject COUNT BYTES RCPTS: submit COUNT messages (BYTES body, RCPTS recipients) to the held queue

@@ -167,8 +167,10 @@ bn_targets_table() {
     w1ab=$(ratio_cell 1 a b)
     keep=$(ratio "$(thr_med 4 a)" "$(thr_med 1 a)")
     (($(thr_capped 4 a) > 0)) && keep="< $keep"
-    cpu=$(bn_calc "$(cost_field rrelay 3)" '%.2f')
-    rss_max=$(for m in m4k m1m m100m; do rss_kib "$m"; done | sort -n | tail -n 1)
+    if wanted cost; then
+        cpu=$(bn_calc "$(cost_field rrelay 3)" '%.2f')
+        rss_max=$(for m in m4k m1m m100m; do rss_kib "$m"; done | sort -n | tail -n 1)
+    fi
     echo "| target | measured | |"
     echo "|---|---|---|"
     echo "| workload 1: a/c >= 0.9 (rrelay vs the pipe(8) floor) | $w1ac$(floor_note_ac) | $(verdict "$(stripop "$w1ac")" ">=" 0.9) |"
@@ -176,8 +178,15 @@ bn_targets_table() {
     echo "| workload 4: (a) keeps >= 0.8 of its all-hosts-up rate (W4 a / W1 a) | $keep | $(verdict "$(stripop "$keep")" ">=" 0.8) |"
     bn_cache_targets
     bn_tls_targets
-    echo "| rrelay CPU <= 1 ms per 4 KB message (user+sys, direct runs) | ${cpu:--} ms$(floor_note_cpu) | $(verdict "${cpu:--}" "<=" 1) |"
-    echo "| peak RSS <= 16 MiB at any message size (4 KB, 1 MB, 100 MB) | $(bn_calc "${rss_max:-0} / 1024" '%.1f') MiB | $(verdict "${rss_max:--}" "<=" 16384) |"
+    echo "| workload 1 with a host_policy_file of weights only: aw/a >= 0.97 | $(ratio_cell 1 aw a) | $(verdict "$(stripop "$(ratio_cell 1 aw a)")" ">=" 0.97) |"
+    bn_lim_targets
+    if wanted cost; then
+        echo "| rrelay CPU <= 1 ms per 4 KB message (user+sys, direct runs) | ${cpu:--} ms$(floor_note_cpu) | $(verdict "${cpu:--}" "<=" 1) |"
+        echo "| peak RSS <= 16 MiB at any message size (4 KB, 1 MB, 100 MB) | $(bn_calc "${rss_max:-0} / 1024" '%.1f') MiB | $(verdict "${rss_max:--}" "<=" 16384) |"
+    else
+        echo "| rrelay CPU <= 1 ms per 4 KB message (user+sys, direct runs) | not run | not measured |"
+        echo "| peak RSS <= 16 MiB at any message size (4 KB, 1 MB, 100 MB) | not run | not measured |"
+    fi
     if [[ $(milter_status) == ok ]]; then
         m_on=$(milter_thr on)
         m_off=$(milter_thr off)
@@ -273,6 +282,11 @@ bn_throughput_table() {
     done
 }
 
+# bn_weights_line: workload 1 with a host_policy_file of weights only, against (a)
+bn_weights_line() {
+    echo "Workload 1 with a host_policy_file of weights only, 3:2:1 on the three sinks (aw): $(thr_cell 1 aw) msg/s, CPU $(bn_sig "$(cpu_msg 1 aw)") ($(bn_sig "$(cpu_msg_pf 1 aw)")) ms/msg; aw/a = $(ratio_cell 1 aw a) (target >= 0.97)."
+}
+
 # bn_cpu_table: CPU per message, from the cgroups
 bn_cpu_table() {
     local w
@@ -302,16 +316,22 @@ bn_runs_table() {
         }
         if (cg && d > 0) { pf = sprintf("%.2f", $11 / d / 1e6); up = sprintf("%.2f", $12 / d / 1e6) }
         cfg = ($3 == "a") ? "a rrelay" : ($3 == "a2") ? "a2 rrelay+cache" : ($3 == "b") ? "b smtp(8)" : \
+              ($3 == "aw") ? "aw rrelay, weights" : \
               ($3 == "b2") ? "b2 smtp(8)+tlsproxy" : ($3 == "a2p") ? "a2p rrelay+cache, no TLS" : \
               ($3 == "a2s") ? "a2s rrelay+cache, sessions only" : "c floor"
+        # a run stopped at its cap: what it delivered by then
         printf "| %d | %s | %s | %.1f | %.2f | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-            NR, $2, cfg, $5, $6, $7, $8, $9, pf, up, busy, oth,
+            NR, $2, cfg, ($9 == "capped" && $6 > 0) ? $7 / $6 : $5, $6, $7, $8, $9, pf, up, busy, oth,
             (($2 == 4) ? $14 : "-"), (($2 == 4) ? $15 : "-"), (($2 == 4) ? $16 : "-") }'
 }
 
 # bn_cost_table: the direct runs
 bn_cost_table() {
     local t label
+    if ! wanted cost; then
+        echo "not run (WORKLOADS=\"$WORKLOADS\")"
+        return 0
+    fi
     echo "| program (4 KB message, $(num "$COST_N") runs) | CPU ms/msg (user+sys) | wall ms/msg (mean) | wall p50 | wall p99 |"
     echo "|---|---|---|---|---|"
     for t in rrelay drain-ssl drain-libs drain; do
@@ -329,6 +349,7 @@ bn_cost_table() {
 # bn_rss_table: peak RSS per message size
 bn_rss_table() {
     local m
+    wanted cost || return 0
     echo "| message | bytes | peak RSS |"
     echo "|---|---|---|"
     for m in m4k m1m m100m; do
@@ -421,15 +442,19 @@ bn_where_perf() {
     echo '```'
 }
 
-# bn_where: where the time goes, for the targets missed (numbers from this run)
-bn_where() {
-    local cpu dl d ds a_pf c_pf b_pf a_all b_all c_all w4first w4stall w4conns
+# bn_where_cost: rrelay's CPU per message from the direct runs, and its profile
+bn_where_cost() {
+    local cpu dl d ds
     cpu=$(cost_field rrelay 3)
     dl=$(cost_field drain-libs 3)
     ds=$(cost_field drain-ssl 3)
     d=$(cost_field drain 3)
     echo "### rrelay's CPU per message"
     echo
+    if ! wanted cost; then
+        echo "The cost section did not run."
+        return 0
+    fi
     echo "rrelay used $cpu ms of CPU per 4 KB message. A process that only reads"
     echo "the message, linked like rrelay (libc only), costs $d ms (drain): that is"
     echo "the cost of starting a process here. rrelay's own work (configuration, state"
@@ -448,7 +473,26 @@ bn_where() {
     else
         echo "perf was not available here, so there is no profile."
     fi
+}
+
+# bn_where: where the time goes, for the targets missed (numbers from this run)
+bn_where() {
+    bn_where_cost
     echo
+    bn_where_w1
+    echo
+    bn_tls_decision
+    echo
+    bn_where_w4
+    echo
+    bn_lim_where
+}
+
+# bn_where_w1: workload 1's CPU per message against the floor and smtp(8)
+bn_where_w1() {
+    local cpu d a_pf c_pf b_pf a_all b_all c_all
+    cpu=$(cost_field rrelay 3)
+    d=$(cost_field drain 3)
     a_all=$(cpu_msg 1 a)
     b_all=$(cpu_msg 1 b)
     c_all=$(cpu_msg 1 c)
@@ -457,7 +501,9 @@ bn_where() {
     c_pf=$(cpu_msg_pf 1 c)
     echo "### Workload 1: rrelay against the floor and smtp(8)"
     echo
-    if [[ -n $BN_CG ]]; then
+    if [[ -z $(rows thr 2=1) ]] || ! wanted cost; then
+        echo "Needs workload 1 and the cost section in the same run."
+    elif [[ -n $BN_CG ]]; then
         echo "CPU per message, everything Postfix ran (qmgr, pipe(8) or smtp(8), the transport,"
         echo "cleanup/bounce/postlogd) and, after +, the upstream smtp-sinks: (a) $(bn_sig "$a_pf") + $(bn_calc "$a_all - $a_pf" '%.2f') ms,"
         echo "(b) $(bn_sig "$b_pf") + $(bn_calc "$b_all - $b_pf" '%.2f') ms, (c) $(bn_sig "$c_pf") ms (nothing goes upstream)."
@@ -471,11 +517,17 @@ bn_where() {
     else
         echo "No cgroup CPU accounting on this machine: see the direct-run costs above."
     fi
-    echo
-    bn_tls_decision
-    echo
+}
+
+# bn_where_w4: how long workload 4's silent host stalled (a) and (b)
+bn_where_w4() {
+    local w4first w4stall w4conns
     echo "### Workload 4: one silent host"
     echo
+    if [[ -z $(rows thr 2=4) ]]; then
+        echo "Not run."
+        return 0
+    fi
     w4first=$(rows thr 2=4 3=a | cut -f14 | bn_stats | awk '{ print $1 }')
     w4stall=$(rows thr 2=4 3=a | cut -f15 | bn_stats | awk '{ print $1 }')
     w4conns=$(rows thr 2=4 3=a | cut -f16 | bn_stats | awk '{ print $1 }')
@@ -609,6 +661,8 @@ bn_report() {
     echo
     bn_throughput_table
     echo
+    bn_weights_line
+    echo
     echo "CPU ms per message, median: everything (in brackets: the Postfix side only, without"
     echo "the upstream smtp-sinks). From cgroup CPU accounting, so other tenants don't count."
     echo
@@ -621,6 +675,15 @@ bn_report() {
     echo "counted in the upstream's log. Median of $RUNS run(s), [min-max]."
     echo
     bn_tls_table
+    echo
+    echo "## Workload 6: $(num "$W6_N") x 4 KB to 3 upstreams with limits (rate=20/s, 20/s, 10/s)"
+    echo
+    echo "The upstreams are tests/tools/fault_server.c, which logs the time of each MAIL FROM"
+    echo "(bench/limits.bash). Target for (a): a drain rate >= 0.95 of the configured capacity"
+    echo "of $(lim_capacity)/s, and no host above its rate in any 1-second window. (b) is smtp(8) with"
+    echo "the relayhost list held to the smallest host's limit. Median of $RUNS run(s), [min-max]."
+    echo
+    bn_lim_table
     echo
     echo "<details><summary>Every run</summary>"
     echo
@@ -659,12 +722,16 @@ bn_report_console() {
     echo
     echo "== relay throughput, msg/s (median [min-max] of $RUNS)"
     bn_throughput_table
+    bn_weights_line
     echo
     echo "== CPU ms per message (Postfix side in brackets)"
     bn_cpu_table
     echo
     echo "== workload 5: STARTTLS upstreams, level verify"
     bn_tls_table
+    echo
+    echo "== workload 6: upstreams with limits"
+    bn_lim_table
     echo
     echo "== cost of one delivery"
     bn_cost_table

@@ -67,7 +67,7 @@ bn_tls_up_start() {
 
 # bn_tls_pf_init: the relaying instance for workload 5: verify for rrelay and smtp(8); b2's, a2s's and a2p's services
 bn_tls_pf_init() {
-    local d=$RR_TLS_DIR etc argv
+    local d=$RR_TLS_DIR argv
     pf_init "$BN_TLS_HOSTS" tls_security_level=verify "tls_ca_file=$d/ca.pem"
     # smtp(8) matches DNS names only; the certificate says DNS:localhost and
     # IP:127.0.0.1, which rrelay matches for [127.0.0.1].
@@ -81,16 +81,12 @@ bn_tls_pf_init() {
         'smtptls   unix  - - n -     - smtp' \
         '-o smtp_tls_connection_reuse=yes' >>"$(rr_pf_etc)/master.cf"
     # a2s: rrelay's own entry, making its own handshakes
-    etc=$(rr_pf_etc)
-    argv=$(grep -A2 '^rrelay ' "$etc/master.cf" | grep -m1 '^  argv=') || bn_die "no rrelay entry in master.cf"
-    printf '%s\n  %s\n%s\n' 'rrsess    unix  - n n -     - pipe' \
-        "flags=q null_sender= user=$RR_USER" "${argv/ -q / -o tls_connection_reuse=no -q }" >>"$etc/master.cf"
+    bn_pipe_service rrsess "$(bn_rrelay_argv tls_connection_reuse=no)"
     # a2p: rrelay's own entry, to the plaintext services, without TLS
-    argv=${argv/ -q / -o tls_security_level=none -q }
+    argv=$(bn_rrelay_argv tls_security_level=none)
     # shellcheck disable=SC2016 # the pipe(8) macro, replaced; argv splits at spaces
     argv=${argv/'${nexthop}'/${BN_PLAIN_HOSTS// /}}
-    printf '%s\n  %s\n%s\n' 'rrplain   unix  - n n -     - pipe' \
-        "flags=q null_sender= user=$RR_USER" "$argv" >>"$etc/master.cf"
+    bn_pipe_service rrplain "$argv"
 }
 
 # bn_tls_count: print "full resumed": the handshakes tup's smtpd logged so far
