@@ -1,4 +1,5 @@
 # rrelay: a round-robin relay transport and an SPF milter for Postfix.
+# SPDX-License-Identifier: MIT
 #
 #   make            build build/rrelay, build/rrelay-cache (and
 #                   build/rrelay-milter)
@@ -216,10 +217,12 @@ uninstall:
 	for m in $(MAN8); do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#man/}; done
 
 # The package is built from debian/ with the Debian tools, into build/deb;
-# dpkg-buildpackage writes ../rrelay_VERSION_ARCH.deb.
+# dpkg-buildpackage writes ../rrelay_VERSION_ARCH.deb, and lintian must
+# find no error in it (tests/integration/package.bats asks for more).
 deb:
 	scripts/install-deps deb
 	dpkg-buildpackage -us -uc -b
+	lintian --fail-on error ../rrelay_$$(dpkg-parsechangelog -S Version)_$$(dpkg --print-architecture).deb
 
 clean:
 	rm -rf build

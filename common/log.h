@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_LOG_H
 #define RR_LOG_H
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # package.bats - the Debian package end to end: make deb builds it (once,
 # in a copy of the tree), lintian passes it, dpkg -i installs it,
 # rrelay-setup puts the packaged transport into a throwaway Postfix, which

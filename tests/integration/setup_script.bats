@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # setup_script.bats - postfix-config/rrelay-setup puts rrelay into a Postfix
 
 bats_require_minimum_version 1.5.0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_cache.bats - rrelay-cache: connection reuse, its limits, and every way it can fail
 
 bats_require_minimum_version 1.5.0

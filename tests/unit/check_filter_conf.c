@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_filter_conf - unit tests of filter/milterconf.c
  *

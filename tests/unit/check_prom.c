@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_prom - the Prometheus textfile (transport/prom.c) */
 
 #include <stdio.h>

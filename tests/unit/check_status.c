@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_status - "rrelay status" (and --json) prints a hand-edited state file safely */
 
 #include <stdio.h>
