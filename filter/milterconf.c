@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "headers.h"
 #include "milterconf.h"
 
@@ -239,16 +240,11 @@ static int mconf_authserv_id(struct mconf *c, char *why, size_t whylen)
     return (0);
 }
 
-/* mconf_check_log - syslog, stderr or an absolute path */
+/* mconf_check_log - syslog, stderr, postfix or an absolute path */
 
 static int mconf_check_log(const char *log, char *why, size_t whylen)
 {
-    if (strcmp(log, "syslog") == 0 || strcmp(log, "stderr") == 0
-	|| log[0] == '/')
-	return (0);
-    snprintf(why, whylen, "\"%s\" is not syslog, stderr or an absolute path",
-	     log);
-    return (-1);
+    return (log_check_target(log, why, whylen));
 }
 
 /* mconf_policy - the action table from the on_* settings */

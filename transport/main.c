@@ -341,8 +341,15 @@ int     main(int argc, char **argv)
     char    err[1024];
     long long start_ms = netio_now_ms();
 
-    if (argc > 1 && strcmp(argv[1], "status") == 0)
+    /* The package's set-gid postdrop, for log = postfix: until log_open(). */
+    log_privs_hold();
+    if (argc > 1 && strcmp(argv[1], "status") == 0) {
+	if (log_privs_drop() < 0) {
+	    fprintf(stderr, "rrelay status: cannot drop set-gid group\n");
+	    return (1);
+	}
 	return (run_status(argc - 1, argv + 1));
+    }
     signal(SIGPIPE, SIG_IGN);
     log_hold(1);
     if (parse_args(argc, argv, &args, err, sizeof(err)) < 0)

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "cache_proto.h"
 #include "rrconfig.h"
 #include "tls.h"
@@ -54,16 +55,11 @@ static int check_absolute(const char *value, char *why, size_t whylen)
     return (-1);
 }
 
-/* check_log - syslog, stderr or an absolute path */
+/* check_log - syslog, stderr, postfix or an absolute path */
 
 static int check_log(const char *value, char *why, size_t whylen)
 {
-    if (strcmp(value, "syslog") == 0 || strcmp(value, "stderr") == 0
-	|| value[0] == '/')
-	return (0);
-    snprintf(why, whylen, "\"%s\" is not syslog, stderr or an absolute path",
-	     value);
-    return (-1);
+    return (log_check_target(value, why, whylen));
 }
 
 /* check_socket - an absolute path that fits a unix socket address */

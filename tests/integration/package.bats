@@ -72,6 +72,7 @@ machine_state() {
     echo "passwd: $(getent passwd rrelay)"
     echo "group: $(getent group rrelay)"
     echo "dpkg: $(dpkg-query -W -f='${Status}' rrelay 2>/dev/null)"
+    echo "statoverride: $(dpkg-statoverride --list '*rrelay*' 2>/dev/null)"
     find /etc /lib/systemd /usr/lib/systemd /var/lib/systemd /usr/lib/rrelay \
         /usr/sbin /usr/share/man /usr/share/doc /var/lib/rrelay \
         -name '*rrelay*' 2>/dev/null | sort
@@ -102,6 +103,9 @@ machine_state() {
 
     # What the package installed.
     [ -x /usr/lib/rrelay/rrelay ]
+    # set-gid postdrop for log = postfix (postlogd's socket), by statoverride.
+    [ "$(stat -c '%U:%G %a' /usr/lib/rrelay/rrelay)" = "root:postdrop 2755" ]
+    grep -q 'SupplementaryGroups=postdrop' /lib/systemd/system/rrelay-milter.service
     [ -x /usr/sbin/rrelay-milter ]
     [ -x /usr/sbin/rrelay-setup ]
     [ "$(dpkg-query -W -f='${Conffiles}' rrelay | awk '{print $1}' | sort | tr '\n' ' ')" = \

@@ -69,6 +69,8 @@ fingerprint() {
     [[ $output == *"systemctl enable --now rrelay-cache"* ]]
     [[ ! -e $conf ]]
     run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$conf" '[127.0.0.1]:25'
+    # The instance logs to maillog_file: rrelay logs there too.
+    [[ $(postconf -c "$etc" -M rrelay/unix) == *" -o log=postfix -q "* ]]
     rr_eq "helo_name lines" 1 "$(grep -c '^helo_name = mta\.rrelay\.test$' "$conf")"
     # Set already (here, by the first run): left alone.
     run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$conf" '[127.0.0.1]:25'
@@ -108,6 +110,8 @@ fingerprint() {
     run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$RR_T/rrelay.conf" '[127.0.0.1]:2525'
     [ -f "$etc/rrelay-setup.backup" ]
     grep -q '^helo_name = mta\.rrelay\.test$' "$RR_T/rrelay.conf"
+    # rrelay.conf chose its log: no -o log=postfix over it.
+    [[ $(postconf -c "$etc" -M rrelay/unix) != *"log=postfix"* ]]
     # A second run keeps the first backup: --undo goes back to before both.
     run -0 "$SETUP" -c "$etc" -b "$RRELAY" -s "$RR_T/state" -r "$RR_T/rrelay.conf" '[127.0.0.1]:2526'
     [ "$(postconf -c "$etc" -h relayhost)" = "[127.0.0.1]:2526" ]

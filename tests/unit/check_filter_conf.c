@@ -170,7 +170,7 @@ static const struct error_case error_cases[] = {
     {"authserv_id = mx;spf=pass\n", 0, ":1: authserv_id: \"mx;spf=pass\" is not "
     "a valid authserv-id (a name of letters, digits, '.', '-' and '_', at "
     "most 255 bytes)"},
-    {"log = milter.log\n", 0, ":1: log: \"milter.log\" is not syslog, stderr "
+    {"log = milter.log\n", 0, ":1: log: \"milter.log\" is not syslog, stderr, postfix "
     "or an absolute path"},
     {"pidfile = run/x.pid\n", 0, ":1: pidfile: \"run/x.pid\" is not an "
     "absolute path"},
