@@ -201,3 +201,32 @@ take_as() {
     [[ $output == *"-o connection_reuse_count_limit=0"* ]] || { rr_err "$output"; return 1; }
     [[ ! -e $SOCK ]]
 }
+
+@test "rrelay-cache started as root makes its directory for rrelay, drops to rrelay, and daemonizes with a pidfile" {
+    local dir=$RR_T/croot pid
+    : >"$RR_T/croot.log"
+    chown "$RR_USER:" "$RR_T/croot.log"
+    # A directory that a cache run as root made earlier: root's, 0700.
+    mkdir -m 700 "$dir"
+    run -0 "$CACHE" -o "cache_socket=$dir/cache.sock" -o "log=$RR_T/croot.log" \
+        -o connection_cache_time_limit=300s
+    [ -s "$dir/rrelay-cache.pid" ]
+    pid=$(cat "$dir/rrelay-cache.pid")
+    rr_track_pid "$pid"
+    [ "$(stat -c '%U %a' "$dir")" = "$RR_USER 700" ]
+    [ "$(stat -c '%U' "$dir/cache.sock")" = "$RR_USER" ]
+    [ "$(ps -o user= -p "$pid")" = "$RR_USER" ]
+    grep -q "started: uid=$(id -u "$RR_USER")," "$RR_T/croot.log"
+    # rrelay (its uid) can use it: a delivery hands its connection over.
+    rr_sink_start s1
+    printf 'Subject: x\n\nbody\n' | rr_rrelay -o "cache_socket=$dir/cache.sock" -q Q1 \
+        -f a@sender.test -n "[$RR_HOST]:$(rr_sink_port s1)" -- b@example.org
+    kill -TERM "$pid"
+    rr_wait 10 proc_dead "$pid"
+    grep -q 'stopping: closing 1 idle connections' "$RR_T/croot.log"
+    [ ! -e "$dir/rrelay-cache.pid" ]
+    [ ! -e "$dir/cache.sock" ]
+    # -u root is refused.
+    run -1 "$CACHE" -f -u root -o "cache_socket=$dir/cache.sock" -o log=stderr
+    [[ $output == *"will not run as root"* ]]
+}
