@@ -147,8 +147,9 @@ static void record(struct relay *relay, int index,
 			res->delivered ? 1 : 0, now, &change);
 	if (change.changed)
 	    log_info("%s: host=%s, addr=%s, status=up (answered again after "
-		     "%lu failures)", relay->req->queue_id, dest, res->addr,
-		     (unsigned long) change.failures);
+		     "%lu failure%s)", relay->req->queue_id, dest, res->addr,
+		     (unsigned long) change.failures,
+		     change.failures == 1 ? "" : "s");
     }
     if (res->host == SMTP_HOST_DOWN && !res->deadline && !res->local_error) {
 	rrstate_mark_down(relay->state, index, res->addr, res->error, since,
