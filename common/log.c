@@ -68,7 +68,10 @@
  *
  *	log_hold() makes the stderr target keep its lines in memory until
  *	log_release(). A pipe(8) transport needs this: Postfix reads the
- *	first bytes of the combined output as the delivery status.
+ *	first bytes of the combined output as the delivery status, and
+ *	turns each newline into a space. So log_release() writes the held
+ *	lines after a newline (the status line has none) and without the
+ *	last one, which would show as a stray space at the end.
  *
  *	log_check_target() is the configuration check of a log setting.
  * DIAGNOSTICS
@@ -343,6 +346,11 @@ void    log_release(void)
     size_t  off = 0;
     ssize_t n;
 
+    if (log_held_len > 0 && log_held[log_held_len - 1] == '\n')
+	log_held_len--;
+    if (log_held_len > 0 && write(2, "\n", 1) < 0) {
+	/* nobody reads it: lose the held lines as well */
+    }
     while (off < log_held_len) {
 	n = write(2, log_held + off, log_held_len - off);
 	if (n <= 0 && errno != EINTR)

@@ -106,8 +106,9 @@ static const char usage_text[] =
 
 static void finish(const struct outcome *outcome)
 {
+    /* No newline: pipe(8) would show it as a stray space (log_release). */
     if (outcome->text[0])
-	printf("%s\n", outcome->text);
+	printf("%s", outcome->text);
     fflush(stdout);
     log_release();
     exit(outcome->status);

@@ -95,3 +95,15 @@ one_queue_id() {
     # Every later line goes to the fallback too.
     [[ $output == *"rrelay: QID1: result=sent, exit=0"* ]]
 }
+
+@test "pipe(8)'s text for a deferral has no stray space at its end" {
+    local dead
+    dead=$(rr_free_port)
+    rr_postfix_init "[$RR_HOST]:$dead" connect_timeout=1s
+    rr_postfix_start
+    rr_smtp_inject 1
+    rr_wait_maillog 1 'relay=rrelay, .*status=deferred'
+    grep -E 'relay=rrelay, .*status=deferred' "$(rr_maillog)" | sed 's/^/# /' >&3
+    rr_eq "deferrals ending in ' )'" 0 "$(rr_maillog_count 'status=deferred .* \)$')"
+    rr_eq "deferrals ending in ')'" 1 "$(rr_maillog_count 'relay=rrelay, .*status=deferred \(.*[^ ]\)$')"
+}
