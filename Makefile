@@ -201,6 +201,9 @@ install: all
 	sed 's,^binary=.*,binary=$(LIBEXEC)/rrelay,' postfix-config/rrelay-setup \
 	    >$(DESTDIR)$(SBINDIR)/rrelay-setup
 	chmod 0755 $(DESTDIR)$(SBINDIR)/rrelay-setup
+	sed 's,^transport=.*,transport=$(LIBEXEC)/rrelay,' postfix-config/rrelay.sh \
+	    >$(DESTDIR)$(SBINDIR)/rrelay
+	chmod 0755 $(DESTDIR)$(SBINDIR)/rrelay
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)/etc/rrelay
@@ -212,6 +215,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter \
 	    $(DESTDIR)$(SBINDIR)/rrelay-setup $(DESTDIR)$(SBINDIR)/rrelay-cache \
+	    $(DESTDIR)$(SBINDIR)/rrelay \
 	    $(DESTDIR)$(PREFIX)/share/rrelay/rrelay-cache.service
 	for m in $(MAN5); do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
 	for m in $(MAN8); do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#man/}; done

@@ -68,7 +68,7 @@ static int mconf_check_id(const char *, char *, size_t);
 static int mconf_check_networks(const char *, char *, size_t);
 
 static const struct cf_entry mconf_table[] = {
-    {"socket", CF_STR, "unix:/run/rrelay-milter/milter.sock", 0, 0, 0, OFF(socket),
+    {"socket", CF_STR, "unix:/var/spool/postfix/rrelay-milter/milter.sock", 0, 0, 0, OFF(socket),
     mconf_check_socket},
     {"user", CF_STR, "rrelay", 0, 0, 0, OFF(user), mconf_check_user},
     {"pidfile", CF_STR, "/run/rrelay-milter/rrelay-milter.pid", 0, 0, 0, OFF(pidfile),

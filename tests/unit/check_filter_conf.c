@@ -66,7 +66,7 @@ START_TEST(test_defaults)
     c = mconf_load("/nonexistent/rrelay-milter.conf", 0, 0, 0, zone, err,
 		   sizeof(err));
     ck_assert_msg(c != 0, "%s", err);
-    ck_assert_str_eq(c->socket, "unix:/run/rrelay-milter/milter.sock");
+    ck_assert_str_eq(c->socket, "unix:/var/spool/postfix/rrelay-milter/milter.sock");
     ck_assert_str_eq(c->user, "rrelay");
     ck_assert_str_eq(c->pidfile, "/run/rrelay-milter/rrelay-milter.pid");
     ck_assert_str_eq(c->log, "syslog");
