@@ -199,14 +199,18 @@ PY
     [ ! -e "$qdir/rrelay-milter" ]
     rr_postfix_reload
     rr_wait_eq 10 250 smtp_reply
-    # A bare host name as authserv_id starts, with a warning (and ours had none).
+    # A bare host name as authserv_id starts, with a warning (and ours had none);
+    # a log file that cannot be opened starts too, logging to syslog and
+    # stderr, and says so once.
     run ! grep -q 'not a fully qualified' "$RR_T/milter.log"
-    "$RRELAY_MILTER" -f -o "socket=unix:$RR_T/m2.sock" -o "log=$RR_T/m2.log" \
+    "$RRELAY_MILTER" -f -o "socket=unix:$RR_T/m2.sock" -o "log=$RR_T/nonexistent/m2.log" \
         -o authserv_id=vm </dev/null >"$RR_T/m2.out" 2>&1 &
-    rr_track_pid $!
-    rr_wait 10 grep -q 'started:' "$RR_T/m2.log"
-    grep -q 'warning: authserv_id "vm" is not a fully qualified name' "$RR_T/m2.log"
-    rr_kill_pid "$!"
+    m2=$!
+    rr_track_pid "$m2"
+    rr_wait 10 grep -q 'started:' "$RR_T/m2.out"
+    rr_eq "fallback warnings" 1 "$(grep -c "rrelay-milter: warning: logging to syslog+stderr: log = $RR_T/nonexistent/m2.log: open log file" "$RR_T/m2.out")"
+    grep -q 'warning: authserv_id "vm" is not a fully qualified name' "$RR_T/m2.out"
+    rr_kill_pid "$m2"
 }
 
 

@@ -229,4 +229,13 @@ take_as() {
     # -u root is refused.
     run -1 "$CACHE" -f -u root -o "cache_socket=$dir/cache.sock" -o log=stderr
     [[ $output == *"will not run as root"* ]]
+    # A log file it cannot open: it starts all the same, on syslog and
+    # stderr, and says so once.
+    rr_as_rrelay "$CACHE" -f -o "cache_socket=$dir/cache.sock" \
+        -o "log=$RR_T/nonexistent/cache.log" </dev/null >"$RR_T/cfb.out" 2>&1 &
+    pid=$!
+    rr_track_pid "$pid"
+    rr_wait 10 grep -q 'started:' "$RR_T/cfb.out"
+    rr_eq "fallback warnings" 1 "$(grep -c "rrelay-cache: warning: logging to syslog+stderr: log = $RR_T/nonexistent/cache.log: open log file" "$RR_T/cfb.out")"
+    rr_kill_pid "$pid"
 }
