@@ -213,6 +213,7 @@ machine_state() {
 
     run -0 /usr/sbin/rrelay-setup -c "$etc" --undo
     cmp "$RR_T/main.cf.orig" "$etc/main.cf"
+    cmp "$RR_T/master.cf.orig" "$etc/master.cf"
     [ -z "$(postconf -c "$etc" -M rrelay/unix)" ]
     [ ! -e "$qdir/rrelay-milter" ]
     rr_postfix_reload
