@@ -1,4 +1,5 @@
 # rrelay: a round-robin relay transport and an SPF milter for Postfix.
+# SPDX-License-Identifier: MIT
 #
 #   make            build build/rrelay, build/rrelay-cache (and
 #                   build/rrelay-milter)
@@ -210,6 +211,9 @@ install: all
 	sed 's,^binary=.*,binary=$(LIBEXEC)/rrelay,' postfix-config/rrelay-setup \
 	    >$(DESTDIR)$(SBINDIR)/rrelay-setup
 	chmod 0755 $(DESTDIR)$(SBINDIR)/rrelay-setup
+	sed 's,^transport=.*,transport=$(LIBEXEC)/rrelay,' postfix-config/rrelay.sh \
+	    >$(DESTDIR)$(SBINDIR)/rrelay
+	chmod 0755 $(DESTDIR)$(SBINDIR)/rrelay
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)/etc/rrelay
@@ -221,15 +225,18 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXEC)/rrelay $(DESTDIR)$(SBINDIR)/rrelay-milter \
 	    $(DESTDIR)$(SBINDIR)/rrelay-setup $(DESTDIR)$(SBINDIR)/rrelay-cache \
+	    $(DESTDIR)$(SBINDIR)/rrelay \
 	    $(DESTDIR)$(PREFIX)/share/rrelay/rrelay-cache.service
 	for m in $(MAN5); do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
 	for m in $(MAN8); do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#man/}; done
 
 # The package is built from debian/ with the Debian tools, into build/deb;
-# dpkg-buildpackage writes ../rrelay_VERSION_ARCH.deb.
+# dpkg-buildpackage writes ../rrelay_VERSION_ARCH.deb, and lintian must
+# find no error in it (tests/integration/package.bats asks for more).
 deb:
 	scripts/install-deps deb
 	dpkg-buildpackage -us -uc -b
+	lintian --fail-on error ../rrelay_$$(dpkg-parsechangelog -S Version)_$$(dpkg --print-architecture).deb
 
 clean:
 	rm -rf build

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # bench/lib.bash - helpers for bench/run, on top of tests/integration/lib.bash
 #

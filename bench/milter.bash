@@ -1,4 +1,5 @@
 # shellcheck shell=bash disable=SC2119 # filter_lib's functions take optional arguments
+# SPDX-License-Identifier: MIT
 #
 # bench/milter.bash - the milter section of bench/run
 #

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # bench/report.bash - turn bench/run's $RES into the tables and results file
 #

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # bench/tls.bash - workload 5 of bench/run: relaying to upstreams that require STARTTLS
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_CONFIG_H
 #define RR_CONFIG_H
 

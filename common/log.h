@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_LOG_H
 #define RR_LOG_H
 
@@ -24,5 +25,8 @@ extern void log_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 extern void log_vprint(int severity, const char *fmt, va_list ap);
 extern void log_sanitize(char *text);
+extern void log_privs_hold(void);
+extern int log_privs_drop(void);
+extern int log_check_target(const char *value, char *why, size_t whylen);
 
 #endif

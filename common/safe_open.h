@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_SAFE_OPEN_H
 #define RR_SAFE_OPEN_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_CALLBACKS_H
 #define RR_CALLBACKS_H
 

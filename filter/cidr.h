@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_CIDR_H
 #define RR_CIDR_H
 

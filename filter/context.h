@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_CONTEXT_H
 #define RR_CONTEXT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_HEADERS_H
 #define RR_HEADERS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	rrelay-milter 8
@@ -49,7 +50,9 @@
  *	status.
  * FILES
  *	/etc/rrelay/rrelay-milter.conf, the configuration
- *	/run/rrelay-milter/milter.sock, the default socket
+ *	/var/spool/postfix/rrelay-milter/milter.sock, the default socket,
+ *	inside the chroot of Debian's smtpd (there unix:/rrelay-milter/
+ *	milter.sock); the socket takes its directory's group (postfix)
  *	/run/rrelay-milter/rrelay-milter.pid, the default pidfile
  * SEE ALSO
  *	filter/README-section.md, RFC 7208, RFC 8601, RFC 7372
@@ -283,6 +286,26 @@ static void write_pidfile(const char *path)
 	die(EX_OSERR, "write pidfile %s: %s", path, strerror(errno));
 }
 
+/* socket_owner - give a unix socket to pw, in its directory's group */
+
+static void socket_owner(const char *path, const struct passwd *pw)
+{
+    char    dir[4096];
+    struct stat st;
+    gid_t   gid = (gid_t) -1;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    if (strrchr(dir, '/'))
+	*strrchr(dir, '/') = 0;
+    /* The group that may connect: the directory's (postfix, by tmpfiles.d). */
+    if (dir[0] && stat(dir, &st) == 0)
+	gid = st.st_gid;
+    if (pw && chown(path, pw->pw_uid, gid) < 0)
+	die(EX_OSERR, "chown %s: %s", path, strerror(errno));
+    if (chmod(path, 0660) < 0)
+	die(EX_OSERR, "chmod %s: %s", path, strerror(errno));
+}
+
 /* open_socket - bind the milter socket; give a unix socket to pw */
 
 static void open_socket(const struct mconf *c, const struct passwd *pw)
@@ -302,10 +325,8 @@ static void open_socket(const struct mconf *c, const struct passwd *pw)
 	die(EX_OSERR, "cannot open milter socket %s%s", c->socket,
 	    path ? " (is its directory there and writable?)"
 	    : " (is the address local and the port free?)");
-    if (path && pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
-	die(EX_OSERR, "chown %s: %s", path, strerror(errno));
-    if (path && chmod(path, 0660) < 0)
-	die(EX_OSERR, "chmod %s: %s", path, strerror(errno));
+    if (path)
+	socket_owner(path, pw);
 }
 
 /* drop_privileges - setgroups, setgid, setuid, and check they took */
@@ -548,6 +569,11 @@ static void start(const struct opts *o, struct mconf *c, pthread_t *tid)
     control_started = 1;
     log_info("started: socket=%s authserv_id=%s uid=%ld", c->socket,
 	     c->authserv_id, (long) getuid());
+    /* DMARC verifiers trust an authserv-id by name: a bare host name is a trap. */
+    if (strchr(c->authserv_id, '.') == 0)
+	log_warn("authserv_id \"%s\" is not a fully qualified name; set "
+		 "authserv_id to the name your DMARC verifier trusts",
+		 c->authserv_id);
     startup_done();
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	milterconf 3
@@ -52,6 +53,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "headers.h"
 #include "milterconf.h"
 
@@ -66,7 +68,7 @@ static int mconf_check_id(const char *, char *, size_t);
 static int mconf_check_networks(const char *, char *, size_t);
 
 static const struct cf_entry mconf_table[] = {
-    {"socket", CF_STR, "unix:/run/rrelay-milter/milter.sock", 0, 0, 0, OFF(socket),
+    {"socket", CF_STR, "unix:/var/spool/postfix/rrelay-milter/milter.sock", 0, 0, 0, OFF(socket),
     mconf_check_socket},
     {"user", CF_STR, "rrelay", 0, 0, 0, OFF(user), mconf_check_user},
     {"pidfile", CF_STR, "/run/rrelay-milter/rrelay-milter.pid", 0, 0, 0, OFF(pidfile),
@@ -256,19 +258,11 @@ static int mconf_authserv_id(struct mconf *c, char *why, size_t whylen)
     return (0);
 }
 
-/* mconf_check_log - syslog, stderr or an absolute path */
+/* mconf_check_log - syslog, stderr, postfix or an absolute path */
 
 static int mconf_check_log(const char *log, char *why, size_t whylen)
 {
-    if (whylen > 0)
-	why[0] = 0;				/* written on every path */
-
-    if (strcmp(log, "syslog") == 0 || strcmp(log, "stderr") == 0
-	|| log[0] == '/')
-	return (0);
-    snprintf(why, whylen, "\"%s\" is not syslog, stderr or an absolute path",
-	     log);
-    return (-1);
+    return (log_check_target(log, why, whylen));
 }
 
 /* mconf_policy - the action table from the on_* settings */

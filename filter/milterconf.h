@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_MILTERCONF_H
 #define RR_MILTERCONF_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_POLICY_H
 #define RR_POLICY_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_SPF_CHECK_H
 #define RR_SPF_CHECK_H
 

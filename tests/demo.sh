@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 #
 # demo.sh - show rrelay at work (the script behind `make demo`)
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_HANDBACK_H
 #define RR_HANDBACK_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	relay 3
@@ -167,8 +168,9 @@ static void record(struct relay *relay, int index,
 	relay->changed |= change.changed;
 	if (change.changed)
 	    log_info("%s: host=%s, addr=%s, status=up (answered again after "
-		     "%lu failures)", relay->req->queue_id, dest, res->addr,
-		     (unsigned long) change.failures);
+		     "%lu failure%s)", relay->req->queue_id, dest, res->addr,
+		     (unsigned long) change.failures,
+		     change.failures == 1 ? "" : "s");
     }
     if (res->saturated) {
 	relay->changed |= capacity_saturate(relay->cap, relay->state,

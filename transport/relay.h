@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_RELAY_H
 #define RR_RELAY_H
 

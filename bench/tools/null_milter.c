@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	null_milter - a libmilter filter that takes rrelay-milter's steps

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # matrix.bats - every message accounted for, across a matrix of upstream faults
 #
 # One real Postfix relays through rrelay. Each fault of the table below runs

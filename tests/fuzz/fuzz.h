@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_FUZZ_H
 #define RR_FUZZ_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_cache_proto - fuzz harness for transport/cache_proto.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_config - fuzz harness for common/config.c and transport/rrconfig.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_filter_cidr - fuzz harness for filter/cidr.c
  *

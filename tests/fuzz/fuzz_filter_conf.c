@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_filter_conf - fuzz harness for filter/milterconf.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_filter_dns - fuzz harness for sdns_parse() in filter/spf_dns.c
  *

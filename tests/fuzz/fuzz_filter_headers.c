@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_filter_headers - fuzz harness for filter/headers.c (with the
  * client text kept as filter/context.c keeps it)

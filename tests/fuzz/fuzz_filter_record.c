@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_filter_record - fuzz harness for filter/spf_record.c and filter/spf_macro.c
  *

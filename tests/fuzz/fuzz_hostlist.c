@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_hostlist - fuzz harness for transport/hostlist.c
  *

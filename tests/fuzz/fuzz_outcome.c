@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_outcome - fuzz harness for transport/outcome.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_resolve - fuzz harness for the MX answer parsing in transport/resolve.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_rrstate - fuzz harness for transport/rrstate.c and status.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_smtp_reply - fuzz harness for transport/smtp_reply.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_tlspolicy - fuzz harness for transport/tlspolicy.c (and the AUTH
  * PLAIN encoding in smtp_auth.c)

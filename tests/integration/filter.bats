@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # filter.bats - rrelay-milter in front of a real Postfix, with real DNS
 #
 # Each test: a network namespace with dnsmasq serving the SPF zone, the

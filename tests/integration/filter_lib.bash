@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # filter_lib.bash - harness for rrelay-milter's integration tests
 #

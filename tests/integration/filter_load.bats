@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # filter_load.bats - rrelay-milter under 200 concurrent SMTP sessions, with a SIGHUP
 #
 # smtp-source keeps 200 sessions open against a real Postfix whose smtpd

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # filter_milter.bats - rrelay-milter driven by miltertest, with exact macros
 #
 # Cases an MTA cannot easily produce: SASL macros, missing macros and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # filter_rfc7208.bats - RFC 7208 cases that libspf2 alone got wrong, end to end
 #
 # The same set-up as filter.bats (a network namespace with dnsmasq serving

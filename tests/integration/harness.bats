@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # harness.bats - self-tests of lib.bash: no rrelay binary needed
 
 bats_require_minimum_version 1.5.0

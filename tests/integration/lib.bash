@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # lib.bash - harness for rrelay's integration tests and for tests/demo.sh
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # logs_pflogsumm.bats - pflogsumm reads a mail log with rrelay in it correctly
 #
 # A real Postfix relays through rrelay: messages delivered by two hosts,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # man.bats - the man pages in man/ lint clean with mandoc and match the code:
 # every setting in a program's config table appears, with its default, in
 # its section 5 page and in the commented config file that ships with it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # package.bats - the Debian package end to end: make deb builds it (once,
 # in a copy of the tree), lintian passes it, dpkg -i installs it,
 # rrelay-setup puts the packaged transport into a throwaway Postfix, which
@@ -66,11 +67,32 @@ pkg_dpkg() {
     return 1
 }
 
+# smtp_data_reply: the reply code to the end of one message sent to instance $RR_PF's smtpd
+smtp_data_reply() {
+    python3 - "$RR_HOST" "$(rr_smtpd_port)" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=30)
+s.ehlo("client.rrelay.test")
+for step in (lambda: s.mail("a@sender.test"), lambda: s.rcpt("b@example.org"),
+             lambda: s.data(b"Subject: after purge\r\n\r\nbody\r\n")):
+    code, text = step()
+    if code >= 300 and code != 354:
+        break
+print(code)
+s.quit()
+PY
+}
+
 # machine_state: print what the package may touch, to compare before and after
 machine_state() {
     echo "passwd: $(getent passwd rrelay)"
     echo "group: $(getent group rrelay)"
     echo "dpkg: $(dpkg-query -W -f='${Status}' rrelay 2>/dev/null)"
+    echo "statoverride: $(dpkg-statoverride --list '*rrelay*' 2>/dev/null)"
+    echo "postfix groups: $(id -nG postfix 2>/dev/null)"
+    echo "spool: $(ls -d /var/spool/postfix/*rrelay* /run/*rrelay* 2>/dev/null)"
+    # The package's daemons only: other tests run their own from build/.
+    echo "processes: $(pgrep -a -f '^/usr/sbin/rrelay-(milter|cache)' 2>/dev/null)"
     find /etc /lib/systemd /usr/lib/systemd /var/lib/systemd /usr/lib/rrelay \
         /usr/sbin /usr/share/man /usr/share/doc /var/lib/rrelay \
         -name '*rrelay*' 2>/dev/null | sort
@@ -101,13 +123,16 @@ machine_state() {
 
     # What the package installed.
     [ -x /usr/lib/rrelay/rrelay ]
+    # set-gid postdrop for log = postfix (postlogd's socket), by statoverride.
+    [ "$(stat -c '%U:%G %a' /usr/lib/rrelay/rrelay)" = "root:postdrop 2755" ]
+    grep -q 'SupplementaryGroups=postdrop' /lib/systemd/system/rrelay-milter.service
     [ -x /usr/sbin/rrelay-milter ]
     [ -x /usr/sbin/rrelay-setup ]
     [ "$(dpkg-query -W -f='${Conffiles}' rrelay | awk '{print $1}' | sort | tr '\n' ' ')" = \
         "/etc/rrelay/rrelay-milter.conf /etc/rrelay/rrelay.conf " ]
     # Commented: every line is a comment or empty.
     run ! grep -Ev '^(#|$)' /etc/rrelay/rrelay.conf /etc/rrelay/rrelay-milter.conf
-    [ "$(stat -c '%U:%G %a' /var/lib/rrelay)" = "rrelay:rrelay 750" ]
+    [ "$(stat -c '%U:%G %a' /var/lib/rrelay)" = "rrelay:rrelay 751" ]
     [ "$(dpkg -L rrelay | grep -c '^/usr/share/man/man[58]/rrelay.*\.[58]\.gz$')" -eq 6 ]
     grep -qx 'ExecStart=/usr/sbin/rrelay-milter -f -c /etc/rrelay/rrelay-milter.conf' \
         /lib/systemd/system/rrelay-milter.service
@@ -115,26 +140,83 @@ machine_state() {
     [ -z "$(find /etc/systemd -name 'rrelay-milter*' 2>/dev/null)" ]
     run ! pgrep -x -f '/usr/sbin/rrelay-milter.*'
 
-    # rrelay-setup finds the packaged transport and the packaged state dir.
+    [ -x /usr/sbin/rrelay-cache ]
+    [ "$(head -1 /usr/lib/tmpfiles.d/rrelay.conf)" = "# SPDX-License-Identifier: MIT" ]
+    if command -v systemd-tmpfiles >/dev/null; then
+        # postinst ran tmpfiles.d: the milter's socket directory inside the chroot.
+        [ "$(stat -c '%U:%G %a' /var/spool/postfix/rrelay-milter)" = "rrelay:postfix 2750" ]
+    fi
+    # The admin front end, on PATH; only the administrative commands.
+    [ "$(command -v rrelay)" = /usr/sbin/rrelay ]
+    run -2 rrelay -f a@b -n '[127.0.0.1]:25' -- c@d
+    [[ $output == *"usage: rrelay status"* ]]
+
+    # Debian's smtpd runs chrooted in the queue directory: so does this one's.
     rr_sink_start a
     rr_sink_start b
     list="[127.0.0.1]:$(rr_sink_port a),[127.0.0.1]:$(rr_sink_port b)"
     rr_postfix_init_plain
     etc=$(rr_pf_etc)
+    qdir=$(postconf -c "$etc" -h queue_directory)
+    postconf -c "$etc" -F "$RR_HOST:$(rr_smtpd_port)/inet/chroot = y"
+    cp -p "$etc/main.cf" "$RR_T/main.cf.orig"
+    cp -p "$etc/master.cf" "$RR_T/master.cf.orig"
+    # rrelay-setup finds the packaged transport and the packaged state dir.
     run -0 /usr/sbin/rrelay-setup -c "$etc" -o "log=$RR_T/rrelay.log" "$list"
-    [[ $(postconf -c "$etc" -M rrelay/unix) == *"user=rrelay argv=/usr/lib/rrelay/rrelay -o log=$RR_T/rrelay.log -q "* ]]
+    [[ $(postconf -c "$etc" -M rrelay/unix) == *"user=rrelay argv=/usr/lib/rrelay/rrelay -o log=$RR_T/rrelay.log -o helo_name=mta.rrelay.test -q "* ]]
+    # tempfail: while wired in, mail needs the milter; after --undo it must not.
+    run -0 /usr/sbin/rrelay-setup -c "$etc" --milter -a tempfail
+    [ "$(postconf -c "$etc" -h smtpd_milters)" = "unix:/rrelay-milter/milter.sock" ]
+    # The packaged milter, as root (it drops to rrelay), a daemon with its
+    # default pidfile, which prerm uses; every client checked.
+    /usr/sbin/rrelay-milter -o "socket=unix:$qdir/rrelay-milter/milter.sock" \
+        -o "log=$RR_T/milter.log" -o authserv_id=mta.rrelay.test \
+        -o trusted_networks=192.0.2.0/24 -o on_temperror=mark -o dns_timeout=5s
+    rr_track_pid "$(cat /run/rrelay-milter/rrelay-milter.pid)"
     rr_postfix_start
     rr_smtp_inject 2
     rr_wait_maillog 2 'relay=rrelay, .*status=sent'
     rr_eq "sink a" 1 "$(rr_sink_count a)"
     rr_eq "sink b" 1 "$(rr_sink_count b)"
+    rr_eq "messages with our Authentication-Results" 2 \
+        "$(cat "$RR_T"/sinks/*/dump/* | grep -c '^Authentication-Results: mta\.rrelay\.test; spf=')"
+    rr_eq "messages with Received-SPF" 2 "$(cat "$RR_T"/sinks/*/dump/* | grep -c '^Received-SPF: ')"
     [ -n "$(find /var/lib/rrelay -name 'rrelay-*.state')" ]
+    # The metrics file, written under pipe(8)'s umask, is readable by others,
+    # by name: here user nobody, then node_exporter as README says (its
+    # textfile directory holds a link to it), run as its own user.
+    [ "$(stat -c '%U %a' /var/lib/rrelay/rrelay.prom)" = "rrelay 644" ]
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        grep -q '^rrelay_host_messages_total{' /var/lib/rrelay/rrelay.prom
+    if command -v prometheus-node-exporter >/dev/null && getent passwd prometheus >/dev/null; then
+        mkdir -m 755 "$RR_T/textfile"
+        ln -s /var/lib/rrelay/rrelay.prom "$RR_T/textfile/rrelay.prom"
+        port=$(rr_free_port)
+        setpriv --reuid=prometheus --regid=prometheus --init-groups \
+            prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+            --collector.textfile.directory="$RR_T/textfile" \
+            --web.listen-address="127.0.0.1:$port" >"$RR_T/node_exporter.out" 2>&1 &
+        nodex=$!
+        rr_track_pid "$nodex"
+        rr_wait_listen "$port" 10
+        python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+            "http://127.0.0.1:$port/metrics" >"$RR_T/metrics"
+        grep -q "^rrelay_host_messages_total{host=\"\[127.0.0.1\]:$(rr_sink_port a)\",list=\"[0-9a-f]*\",result=\"sent\"} 1" "$RR_T/metrics"
+        grep -qx 'node_textfile_scrape_error 0' "$RR_T/metrics"
+        rr_kill_pid "$nodex"
+    fi
+    # rrelay status, from PATH, as the README types it.
+    run -0 rrelay status
+    [[ $output == *"[127.0.0.1]:$(rr_sink_port a)"*up* ]]
+    run -0 rrelay status --json
+    [[ $output == *'"schema":"rrelay-status"'* ]]
 
     run -0 /usr/sbin/rrelay-setup -c "$etc" --undo
+    cmp "$RR_T/main.cf.orig" "$etc/main.cf"
+    cmp "$RR_T/master.cf.orig" "$etc/master.cf"
     [ -z "$(postconf -c "$etc" -M rrelay/unix)" ]
-    [ "$(postconf -c "$etc" -h default_transport)" = smtp ]
-    rr_postfix_stop
-
+    [ ! -e "$qdir/rrelay-milter" ]
+    rr_postfix_reload
     pkg_dpkg --purge rrelay
     rm -f "$RR_T/installed"
     run dpkg -L rrelay
@@ -143,6 +225,12 @@ machine_state() {
     [ ! -e /var/lib/rrelay ]
     [ ! -e /usr/lib/rrelay ]
     [ ! -e /lib/systemd/system/rrelay-milter.service ]
+    [ ! -e /var/spool/postfix/rrelay-milter ]
+    # prerm stopped the milter it found by its pidfile.
+    rr_wait 10 bash -c '! pgrep -f "^/usr/sbin/rrelay-milter" >/dev/null'
+    # And Postfix still takes mail: no 451, no milter line left.
+    rr_eq "reply to the end of DATA" 250 "$(smtp_data_reply)"
+    rr_postfix_stop
     machine_state >"$RR_T/after"
     diff "$RR_T/before" "$RR_T/after"
 }
@@ -170,7 +258,7 @@ machine_state() {
         "$1/ctl/postinst" configure
         getent passwd rrelay | grep -q ":/var/lib/rrelay:/usr/sbin/nologin\$"
         getent group rrelay
-        [ "$(stat -c "%U:%G %a" /var/lib/rrelay)" = "rrelay:rrelay 750" ]
+        [ "$(stat -c "%U:%G %a" /var/lib/rrelay)" = "rrelay:rrelay 751" ]
         [ -f /var/lib/rrelay/.account ]
         "$1/ctl/postrm" remove
         getent passwd rrelay

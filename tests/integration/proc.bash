@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # proc.bash - process helpers shared by lib.bash (rrelay's harness) and
 # filter_lib.bash (rrelay-milter's), which each source it

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # tls_lib.bash - TLS and SMTP AUTH helpers for transport_tls*.bats
 #

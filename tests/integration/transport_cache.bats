@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_cache.bats - rrelay-cache: connection reuse, its limits, and every way it can fail
 
 bats_require_minimum_version 1.5.0
@@ -231,4 +232,42 @@ stale_line() {
 
 @test "an unsolicited 250 after the 250 to the dot, while idle in the cache: no reply is shifted, no blame" {
     stale_line 250
+}
+
+@test "rrelay-cache started as root makes its directory for rrelay, drops to rrelay, and daemonizes with a pidfile" {
+    local dir=$RR_T/croot pid
+    : >"$RR_T/croot.log"
+    chown "$RR_USER:" "$RR_T/croot.log"
+    # A directory that a cache run as root made earlier: root's, 0700.
+    mkdir -m 700 "$dir"
+    run -0 "$CACHE" -o "cache_socket=$dir/cache.sock" -o "log=$RR_T/croot.log" \
+        -o connection_cache_time_limit=300s
+    [ -s "$dir/rrelay-cache.pid" ]
+    pid=$(cat "$dir/rrelay-cache.pid")
+    rr_track_pid "$pid"
+    [ "$(stat -c '%U %a' "$dir")" = "$RR_USER 700" ]
+    [ "$(stat -c '%U' "$dir/cache.sock")" = "$RR_USER" ]
+    [ "$(ps -o user= -p "$pid")" = "$RR_USER" ]
+    grep -q "started: uid=$(id -u "$RR_USER")," "$RR_T/croot.log"
+    # rrelay (its uid) can use it: a delivery hands its connection over.
+    rr_sink_start s1
+    printf 'Subject: x\n\nbody\n' | rr_rrelay -o "cache_socket=$dir/cache.sock" -q Q1 \
+        -f a@sender.test -n "[$RR_HOST]:$(rr_sink_port s1)" -- b@example.org
+    kill -TERM "$pid"
+    rr_wait 10 proc_dead "$pid"
+    grep -q 'stopping: closing 1 idle connections' "$RR_T/croot.log"
+    [ ! -e "$dir/rrelay-cache.pid" ]
+    [ ! -e "$dir/cache.sock" ]
+    # -u root is refused.
+    run -1 "$CACHE" -f -u root -o "cache_socket=$dir/cache.sock" -o log=stderr
+    [[ $output == *"will not run as root"* ]]
+    # A log file it cannot open: it starts all the same, on syslog and
+    # stderr, and says so once.
+    rr_as_rrelay "$CACHE" -f -o "cache_socket=$dir/cache.sock" \
+        -o "log=$RR_T/nonexistent/cache.log" </dev/null >"$RR_T/cfb.out" 2>&1 &
+    pid=$!
+    rr_track_pid "$pid"
+    rr_wait 10 grep -q 'started:' "$RR_T/cfb.out"
+    rr_eq "fallback warnings" 1 "$(grep -c "rrelay-cache: warning: logging to syslog+stderr: log = $RR_T/nonexistent/cache.log: open log file" "$RR_T/cfb.out")"
+    rr_kill_pid "$pid"
 }

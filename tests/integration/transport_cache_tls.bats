@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_cache_tls.bats - TLS sessions kept in rrelay-cache: resumed for
 # the same server and policy, never across a changed policy, against a real
 # Postfix smtpd upstream with TLS ("up", see tls_lib.bash). rrelay makes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_cache_tlsend.bats - rrelay-cache as the TLS end of rrelay's
 # connections (tls_connection_reuse, the default): whole TLS connections
 # reused across deliveries, against a real Postfix smtpd upstream with TLS

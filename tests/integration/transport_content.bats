@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_content.bats - what rrelay sends: body bytes, long lines, null sender, 100 MB
 
 bats_require_minimum_version 1.5.0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_crash.bats - rrelay killed at any point, and state files it can't use
 #
 # kill -9 of rrelay while it waits for the greeting, in the middle of DATA

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_failover.bats - round robin, dead/silent hosts, 4xx/5xx, defer and retry
 
 bats_require_minimum_version 1.5.0

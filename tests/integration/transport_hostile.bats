@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_hostile.bats - broken replies from an upstream: clear error, host
 # down, the message goes to the next host (or is deferred), never bounced
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_hoststate.bats - what counts as a host going down, and for how long
 
 bats_require_minimum_version 1.5.0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_misc.bats - mixed recipient outcomes, corrupt state, a full disk, CR/LF injection
 
 bats_require_minimum_version 1.5.0

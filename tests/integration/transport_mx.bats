@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_mx.bats - unbracketed destinations: MX lookup, then A fallback.
 #
 # A network namespace of our own, with dnsmasq as its DNS server on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_timeouts.bats - no reply to the final dot, and the run's deadline
 
 bats_require_minimum_version 1.5.0

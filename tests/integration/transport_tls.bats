@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # transport_tls.bats - TLS levels, certificates, implicit TLS, SMTP AUTH,
 # client certificates, failover and STARTTLS injection, against a real
 # Postfix upstream ("up", see tls_lib.bash) with TLS and Cyrus SASL.

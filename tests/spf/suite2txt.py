@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """suite2txt - the RFC 7208 test suite as lines that a C test reads.
 
 Usage: suite2txt.py SUITE.yml[.gz]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	bad_server - an SMTP server whose greeting is broken on purpose

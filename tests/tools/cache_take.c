@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cache_take - ask rrelay-cache for a connection, as rrelay would
  *

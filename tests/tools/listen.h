@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_TOOLS_LISTEN_H
 #define RR_TOOLS_LISTEN_H
 

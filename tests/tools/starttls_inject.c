@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	starttls_inject - SMTP server that injects a reply after STARTTLS

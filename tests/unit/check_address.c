@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_address - envelope addresses that could inject SMTP commands */
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_cache - rrelay-cache's table of idle connections and its messages */
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_config - the shared NAME = VALUE loader and rrelay's settings */
 
 #include <stddef.h>

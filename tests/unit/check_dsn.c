@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_dsn - rrelay's own delivery report (transport/dsn.c) */
 
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_filter_cidr - unit tests of filter/cidr.c (trusted_networks)
  *

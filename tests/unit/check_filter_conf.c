@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_filter_conf - unit tests of filter/milterconf.c
  *
@@ -65,7 +66,7 @@ START_TEST(test_defaults)
     c = mconf_load("/nonexistent/rrelay-milter.conf", 0, 0, 0, zone, err,
 		   sizeof(err));
     ck_assert_msg(c != 0, "%s", err);
-    ck_assert_str_eq(c->socket, "unix:/run/rrelay-milter/milter.sock");
+    ck_assert_str_eq(c->socket, "unix:/var/spool/postfix/rrelay-milter/milter.sock");
     ck_assert_str_eq(c->user, "rrelay");
     ck_assert_str_eq(c->pidfile, "/run/rrelay-milter/rrelay-milter.pid");
     ck_assert_str_eq(c->log, "syslog");
@@ -169,7 +170,7 @@ static const struct error_case error_cases[] = {
     {"authserv_id = mx;spf=pass\n", 0, ":1: authserv_id: \"mx;spf=pass\" is not "
     "a valid authserv-id (a name of letters, digits, '.', '-' and '_', at "
     "most 255 bytes)"},
-    {"log = milter.log\n", 0, ":1: log: \"milter.log\" is not syslog, stderr "
+    {"log = milter.log\n", 0, ":1: log: \"milter.log\" is not syslog, stderr, postfix "
     "or an absolute path"},
     {"pidfile = run/x.pid\n", 0, ":1: pidfile: \"run/x.pid\" is not an "
     "absolute path"},

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_filter_dns - unit tests of filter/spf_dns.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_filter_record - unit tests of filter/spf_record.c and filter/spf_macro.c
  *

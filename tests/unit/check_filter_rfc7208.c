@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_filter_rfc7208 - the public RFC 7208 test suite against the SPF core
  *

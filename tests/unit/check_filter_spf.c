@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_filter_spf - unit tests of filter/spf_check.c and filter/spf_budget.c
  *

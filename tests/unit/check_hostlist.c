@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_hostlist - the destination-list parser */
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_outcome - recipient classes to the pipe(8) exit status */
 
 #include <string.h>

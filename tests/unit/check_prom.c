@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_prom - the Prometheus textfile (transport/prom.c) */
 
 #include <stdio.h>
@@ -65,9 +66,17 @@ START_TEST(test_write)
     char    why[300];
     int     helps = 0;
 
+    struct stat st;
+    mode_t  old_mask;
+
     ck_assert_ptr_nonnull(mkdtemp(dir));
+    /* pipe(8)'s umask (077) must not make it unreadable for node_exporter */
+    old_mask = umask(077);
     ck_assert_int_eq(prom_write(dir, why, sizeof(why)), 0);
+    umask(old_mask);
     snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0644);
     ck_assert_ptr_nonnull(fp = fopen(path, "r"));
     while (fgets(line, sizeof(line), fp))
 	helps += strncmp(line, "# HELP ", 7) == 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_resolve - MX answers in transport/resolve.c
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_rrstate - the shared round-robin state file */
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_smtp_reply - the strict SMTP reply parser */
 
 #include <stdio.h>

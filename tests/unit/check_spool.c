@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_spool - the message copy: memory for small ones, disk for big ones */
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_status - "rrelay status" (and --json) prints a hand-edited state file safely */
 
 #include <stdio.h>
@@ -27,6 +28,8 @@ static uint64_t fnv(uint64_t hash, const void *data, size_t len)
 
 /* write_state - a sound state file, with text fields as an editor left them */
 
+static int64_t state_down_until;	/* write_state(): the host's down_until */
+
 static void write_state(const char *name, const char *dest, const char *addr,
 			        const char *error)
 {
@@ -49,6 +52,7 @@ static void write_state(const char *name, const char *dest, const char *addr,
     host.bounced = 2;
     host.down_count = 1;
     host.state_since = 900;
+    host.down_until = state_down_until;
     head.checksum = fnv(fnv(0xcbf29ce484222325ULL, &head, sizeof(head)),
 			&host, sizeof(host));
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -99,6 +103,31 @@ START_TEST(test_no_control_bytes)
     ck_assert_ptr_nonnull(strstr(text, "421 bye\\x1b]0;owned\\x07\\x0d\\x0afake "
 				 "line\\\\"));
     ck_assert_ptr_nonnull(strstr(text, "rrelay-\\x1b[31m.state)"));
+    free(text);
+}
+END_TEST
+
+START_TEST(test_error_history)
+{
+    char   *text;
+
+    /* Up (down_until 0), up since 900: its last error is history. */
+    write_state("rrelay-0000000000001234.state", "[a.example]:25",
+		"192.0.2.1:25", "connect: Connection refused");
+    text = status_text();
+    ck_assert_ptr_nonnull(strstr(text, " up "));
+    ck_assert_msg(strstr(text, "(history, up since ") != 0, "%s", text);
+    ck_assert_ptr_nonnull(strstr(text, ") connect: Connection refused\n"));
+    free(text);
+    /* Down until 2100: the same error is the current one. */
+    state_down_until = 4102444800LL;
+    write_state("rrelay-0000000000001234.state", "[a.example]:25",
+		"192.0.2.1:25", "connect: Connection refused");
+    state_down_until = 0;
+    text = status_text();
+    ck_assert_ptr_nonnull(strstr(text, " down "));
+    ck_assert_ptr_null(strstr(text, "history"));
+    ck_assert_ptr_nonnull(strstr(text, " connect: Connection refused\n"));
     free(text);
 }
 END_TEST
@@ -187,6 +216,7 @@ int     main(void)
     tcase_add_test(tc, test_no_control_bytes);
     tcase_add_test(tc, test_escape);
     tcase_add_test(tc, test_json);
+    tcase_add_test(tc, test_error_history);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }

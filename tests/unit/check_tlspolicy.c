@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_tlspolicy - tls_policy_file, auth_file and the AUTH encoders */
 
 #include <stdio.h>

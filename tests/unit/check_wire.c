@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_wire - CRLF, dot-stuffing and long-line folding */
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_UNIT_H
 #define RR_UNIT_H
 

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	rrelay-cache 8
  * SUMMARY
  *	keeps rrelay's idle SMTP connections between deliveries
  * SYNOPSIS
- *	rrelay-cache [-c FILE] [-o NAME=VALUE]... [-f]
+ *	rrelay-cache [-c FILE] [-o NAME=VALUE]... [-u USER] [-f]
  * DESCRIPTION
  *	pipe(8) runs rrelay once per message, so without help each
  *	delivery pays for a connect, the greeting, EHLO and QUIT, on both
@@ -52,19 +53,28 @@
  *	-c FILE	the configuration file (default /etc/rrelay/rrelay.conf,
  *		which may be absent).
  *	-o NAME=VALUE	override one setting.
- *	-f	stay in the foreground (as under systemd).
+ *	-u USER	started as root, the user to run as (default rrelay):
+ *		the cache makes the socket directory for USER, then drops
+ *		to USER (setgroups, setgid, setuid, checked) before it
+ *		binds the socket. It must be pipe(8)'s user= for rrelay.
+ *	-f	stay in the foreground (as under systemd); without -f the
+ *		cache daemonizes and writes its pid to rrelay-cache.pid in
+ *		the socket directory, which it removes when it stops.
  * EXIT STATUS
  *	0 after SIGTERM or SIGINT; 1 for a configuration or start-up
  *	problem, which is reported with file:line on stderr.
  * FILES
- *	/etc/rrelay/rrelay.conf, /run/rrelay/cache.sock
+ *	/etc/rrelay/rrelay.conf, /run/rrelay/cache.sock,
+ *	/run/rrelay/rrelay-cache.pid
  * SEE ALSO
  *	rrelay(8), scache(8), README.md
  *--*/
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +119,7 @@ struct daemon {
 };
 
 static volatile sig_atomic_t stopping;
+static const char *run_user = "rrelay";	/* -u: started as root */
 
 /* on_signal - SIGTERM or SIGINT: stop at the next turn of the loop */
 
@@ -148,16 +159,17 @@ static void quit_close(void *ctx, int fd, const struct cache_msg *msg,
 	      msg->relay, msg->use, why);
 }
 
-/* socket_dir - the socket's directory exists, ours alone */
+/* socket_dir - the socket's directory exists, pw's (or ours) alone */
 
-static void socket_dir(const char *path)
+static void socket_dir(const char *path, const struct passwd *pw, char *dir,
+		               size_t dirlen)
 {
-    char    dir[sizeof(((struct sockaddr_un *) 0)->sun_path)];
     char   *slash;
     struct stat st;
     char    why[CF_ERR_MAX];
+    uid_t   uid = pw ? pw->pw_uid : geteuid();
 
-    snprintf(dir, sizeof(dir), "%s", path);
+    snprintf(dir, dirlen, "%s", path);
     if ((slash = strrchr(dir, '/')) == 0 || slash == dir)
 	fatal("cache_socket %s must be in a directory of its own", path);
     *slash = 0;
@@ -165,14 +177,61 @@ static void socket_dir(const char *path)
 	fatal("cannot make the socket directory: %s", strerror(errno));
     if (lstat(dir, &st) < 0)
 	fatal("socket directory: %s", strerror(errno));
-    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()
+    /* Root's, as an earlier cache started as root left it: give it over. */
+    if (pw && S_ISDIR(st.st_mode) && st.st_uid == 0
+	&& (lchown(dir, pw->pw_uid, pw->pw_gid) < 0 || lstat(dir, &st) < 0))
+	fatal("socket directory: %s", strerror(errno));
+    if (!S_ISDIR(st.st_mode) || st.st_uid != uid
 	|| (st.st_mode & 077) != 0) {
 	snprintf(why, sizeof(why), "%s must be a directory owned by uid %ld "
 		 "with mode 0700 (it is uid %ld, mode %04o)", dir,
-		 (long) geteuid(), (long) st.st_uid,
+		 (long) uid, (long) st.st_uid,
 		 (unsigned) (st.st_mode & 07777));
 	fatal("%s", why);
     }
+}
+
+/* run_as - started as root: the -u user, who must not be root */
+
+static struct passwd *run_as(void)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+	return (0);
+    if ((pw = getpwnam(run_user)) == 0)
+	fatal("unknown user %s (-u)", run_user);
+    if (pw->pw_uid == 0)
+	fatal("will not run as %s: pick an unprivileged user (-u)", run_user);
+    return (pw);
+}
+
+/* drop_privileges - setgroups, setgid, setuid to pw, and check they took */
+
+static void drop_privileges(const struct passwd *pw)
+{
+    gid_t   gid = pw->pw_gid;
+
+    if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0)
+	fatal("cannot change to the user: %s", strerror(errno));
+    if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid
+	|| getegid() != gid || setuid(0) == 0)
+	fatal("the change to user %s did not take", pw->pw_name);
+}
+
+/* write_pidfile - the daemon's pid, for an init script or prerm */
+
+static void write_pidfile(const char *path)
+{
+    char    buf[32];
+    int     fd;
+    int     len;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	      0644);
+    len = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
+    if (fd < 0 || write(fd, buf, (size_t) len) != len || close(fd) < 0)
+	fatal("cannot write the pidfile: %s", strerror(errno));
 }
 
 /* listen_on - bind the socket, unless another cache already listens */
@@ -406,8 +465,10 @@ static void parse_args(int argc, char **argv, const char **config,
 {
     int     ch;
 
-    while ((ch = getopt(argc, argv, "c:o:f")) != -1) {
-	if (ch == 'c') {
+    while ((ch = getopt(argc, argv, "c:o:u:f")) != -1) {
+	if (ch == 'u') {
+	    run_user = optarg;
+	} else if (ch == 'c') {
 	    *config = optarg;
 	    *given = 1;
 	} else if (ch == 'o' && *n_overrides < OVERRIDES_MAX) {
@@ -416,7 +477,7 @@ static void parse_args(int argc, char **argv, const char **config,
 	    *foreground = 1;
 	} else {
 	    fprintf(stderr, "usage: rrelay-cache [-c FILE] [-o NAME=VALUE]... "
-		    "[-f]\n");
+		    "[-u USER] [-f]\n");
 	    exit(1);
 	}
     }
@@ -456,6 +517,9 @@ int     main(int argc, char **argv)
     int     given = 0;
     int     foreground = 0;
     char    err[1024];
+    char    dir[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+    char    pidfile[sizeof(dir) + 32];
+    struct passwd *pw;
     struct sigaction sa;
     sigset_t block;
     sigset_t orig;
@@ -467,8 +531,12 @@ int     main(int argc, char **argv)
 	fatal("configuration error: %s", err);
     if (log_open("rrelay-cache", d.conf.log, err, sizeof(err)) < 0)
 	fatal("configuration error: %s", err);
+    pw = run_as();
+    socket_dir(d.conf.cache_socket, pw, dir, sizeof(dir));
+    if (pw)
+	drop_privileges(pw);
     d.uid = geteuid();
-    socket_dir(d.conf.cache_socket);
+    snprintf(pidfile, sizeof(pidfile), "%s/rrelay-cache.pid", dir);
     if (cache_table_init(&d.table, d.conf.cache_time_limit,
 			 d.conf.cache_reuse_limit, d.conf.cache_per_host,
 			 table_room(), quit_close, &d) < 0
@@ -490,11 +558,13 @@ int     main(int argc, char **argv)
     sigaction(SIGCHLD, &sa, 0);
     signal(SIGPIPE, SIG_IGN);
     d.listen_fd = listen_on(d.conf.cache_socket);
-    if (!foreground)
+    if (!foreground) {
 	daemonize();
-    log_info("started: socket=%s, time_limit=%lds, reuse_limit=%ld, "
+	write_pidfile(pidfile);
+    }
+    log_info("started: uid=%ld, socket=%s, time_limit=%lds, reuse_limit=%ld, "
 	     "per_host=%ld, total=%d, tls_proxy_limit=%ld",
-	     d.conf.cache_socket, d.conf.cache_time_limit,
+	     (long) d.uid, d.conf.cache_socket, d.conf.cache_time_limit,
 	     d.conf.cache_reuse_limit, d.conf.cache_per_host, d.table.total,
 	     d.conf.tls_proxy_limit);
     while (!stopping)
@@ -507,6 +577,8 @@ int     main(int argc, char **argv)
     while (d.nclients > 0)
 	drop_client(&d, d.nclients - 1);
     (void) unlink(d.conf.cache_socket);
+    if (!foreground)
+	(void) unlink(pidfile);
     (void) close(d.listen_fd);
     cache_table_free(&d.table);
     cache_table_free(&d.sessions);

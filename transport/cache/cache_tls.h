@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_CACHE_TLS_H
 #define RR_CACHE_TLS_H
 

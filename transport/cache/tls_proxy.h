@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_TLS_PROXY_H
 #define RR_TLS_PROXY_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_HOSTLIST_H
 #define RR_HOSTLIST_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	rrconfig 3
@@ -51,6 +52,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "log.h"
 #include "conf/hostpolicy.h"
 #include "conf/rrconfig.h"
 #include "conf/saturation.h"
@@ -72,19 +74,11 @@ static int check_absolute(const char *value, char *why, size_t whylen)
     return (-1);
 }
 
-/* check_log - syslog, stderr or an absolute path */
+/* check_log - syslog, stderr, postfix or an absolute path */
 
 static int check_log(const char *value, char *why, size_t whylen)
 {
-    if (whylen > 0)
-	why[0] = 0;				/* written on every path */
-
-    if (strcmp(value, "syslog") == 0 || strcmp(value, "stderr") == 0
-	|| value[0] == '/')
-	return (0);
-    snprintf(why, whylen, "\"%s\" is not syslog, stderr or an absolute path",
-	     value);
-    return (-1);
+    return (log_check_target(value, why, whylen));
 }
 
 /* check_socket - an absolute path that fits a unix socket address */

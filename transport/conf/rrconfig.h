@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_RRCONFIG_H
 #define RR_RRCONFIG_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_TLSPOLICY_H
 #define RR_TLSPOLICY_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_CACHE_SOCK_H
 #define RR_CACHE_SOCK_H
 

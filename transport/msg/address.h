@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_ADDRESS_H
 #define RR_ADDRESS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_DSN_H
 #define RR_DSN_H
 

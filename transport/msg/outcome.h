@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_OUTCOME_H
 #define RR_OUTCOME_H
 

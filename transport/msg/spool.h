@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_SPOOL_H
 #define RR_SPOOL_H
 

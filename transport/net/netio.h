@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_NETIO_H
 #define RR_NETIO_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_OSSL_H
 #define RR_OSSL_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_RESOLVE_H
 #define RR_RESOLVE_H
 

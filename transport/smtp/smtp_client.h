@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_SMTP_CLIENT_H
 #define RR_SMTP_CLIENT_H
 

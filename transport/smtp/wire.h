@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_WIRE_H
 #define RR_WIRE_H
 

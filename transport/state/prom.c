@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	prom 3
@@ -17,6 +18,11 @@
  *	dir, in the Prometheus text exposition format: it writes
  *	dir/.rrelay.prom.PID first and renames it over rrelay.prom, so
  *	that node_exporter's textfile collector never reads half a file.
+ *	The file is mode 0644 whatever the umask (pipe(8) sets 077), and
+ *	the state directory 0751, so that node_exporter's user can read it
+ *	by name without listing the directory or reading the state files
+ *	(0600).
+ *
  *	rrelay calls prom_flush() after a delivery: it writes the file at
  *	once when a host changed state in that delivery (changed) or the
  *	file is a second old or missing (prom_due()); otherwise it makes
@@ -305,6 +311,7 @@ int     prom_write(const char *dir, char *why, size_t whylen)
     if (status_list(dir, &names, &count) < 0
 	|| (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
 		      | O_CLOEXEC, 0644)) < 0
+	|| fchmod(fd, 0644) < 0		/* whatever pipe(8)'s umask */
 	|| (out = fdopen(fd, "w")) == 0) {
 	snprintf(why, whylen, "%s: %s", fd < 0 ? dir : tmp, strerror(errno));
 	goto out;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_PROM_H
 #define RR_PROM_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_RRSTATE_H
 #define RR_RRSTATE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * NAME
  *	status 3
@@ -72,6 +73,38 @@ static const char *stamp(int64_t when, time_t now, char *buf, size_t len)
 	|| strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 	snprintf(buf, len, "@%lld", (long long) when);
     return (buf);
+}
+
+/* when_text - a time as local "YYYY-mm-dd HH:MM:SS", or "@N" if it won't fit */
+
+static const char *when_text(int64_t when, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t  t = (time_t) when;
+
+    if ((int64_t) t != when || localtime_r(&t, &tm) == 0
+	|| strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	snprintf(buf, len, "@%lld", (long long) when);
+    return (buf);
+}
+
+/* last_error_text - a down host's error; an up host's as history, with when it came up */
+
+static void last_error_text(const struct rr_host *host, time_t now,
+			            char *out, size_t outlen)
+{
+    char    raw[RRSTATE_ERR_MAX + 80];
+    char    since[32];
+
+    if (host->last_error[0] == 0)
+	snprintf(raw, sizeof(raw), "-");
+    else if (host->down_until > (int64_t) now || host->state_since <= 0)
+	snprintf(raw, sizeof(raw), "%s", host->last_error);
+    else
+	snprintf(raw, sizeof(raw), "(history, up since %s) %s",
+		 when_text(host->state_since, since, sizeof(since)),
+		 host->last_error);
+    status_escape(raw, out, outlen);
 }
 
 /* status_escape - printable text: \xHH for other bytes, \\ for a backslash */
@@ -177,7 +210,7 @@ static void print_file(const char *dir, const char *name, FILE *out)
     char    epath[4 * sizeof(path)];
     char    dest[4 * DEST_TEXT_MAX];
     char    addr[4 * RRSTATE_ADDR_MAX];
-    char    error[4 * RRSTATE_ERR_MAX];
+    char    error[4 * (RRSTATE_ERR_MAX + 80)];
     time_t  now = time((time_t *) 0);
     uint32_t i;
     int     status;
@@ -208,8 +241,7 @@ static void print_file(const char *dir, const char *name, FILE *out)
 	status_escape(hosts[i].dest, dest, sizeof(dest));
 	status_escape(hosts[i].addr[0] ? hosts[i].addr : "-", addr,
 		      sizeof(addr));
-	status_escape(hosts[i].last_error[0] ? hosts[i].last_error : "-",
-		      error, sizeof(error));
+	last_error_text(&hosts[i], now, error, sizeof(error));
 	fprintf(out, ROW_FORMAT, dest, addr, status_state(&hosts[i], now),
 		stamp(hosts[i].down_until, now, until, sizeof(until)),
 		failures, sent, status_tls_text(hosts[i].flags), error);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_STATUS_H
 #define RR_STATUS_H
 
