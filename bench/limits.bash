@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # bench/limits.bash - workload 6 of bench/run: upstreams with limits (issue 18)
 #

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 #
 # bench/merge.bash - BENCH_MERGE=1: put the parts that ran into an earlier results file
 #

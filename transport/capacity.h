@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_CAPACITY_H
 #define RR_CAPACITY_H
 

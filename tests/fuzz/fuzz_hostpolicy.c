@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_hostpolicy - fuzz harness for transport/conf/hostpolicy.c
  *

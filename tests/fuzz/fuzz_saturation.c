@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_saturation - fuzz harness for transport/conf/saturation.c
  *

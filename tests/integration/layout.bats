@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # layout.bats - transport/'s folders are layers, and the code keeps to them.
 #
 # The layers, top first (README.md, "Layout"): a file may include headers
@@ -91,4 +92,13 @@ layer_violations() {
     crowded=$(find "$REPO/transport" "$REPO/common" "$REPO/filter" -name '*.c' |
         xargs -n1 dirname | sort | uniq -c | awk '$1 > 20')
     [ -z "$long$crowded" ] || { echo "$long$crowded" >&2; false; }
+}
+
+@test "every source file names its licence (SPDX-License-Identifier: MIT)" {
+    local f missing=""
+    while IFS= read -r f; do
+        head -n 5 "$REPO/$f" | grep -q 'SPDX-License-Identifier: MIT' || missing+=" $f"
+    done < <(git -C "$REPO" ls-files '*.c' '*.h' '*.bash' '*.bats' '*.py' '*.sh' \
+        'scripts/*' 'tests/run' 'bench/run' 'postfix-config/*' 'man/*' Makefile)
+    [ -z "$missing" ] || { echo "no SPDX line:$missing" >&2; false; }
 }

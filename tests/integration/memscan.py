@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # memscan.py PID TEXT: print how many times TEXT occurs in the writable memory of process PID (as root)
 import re
 import sys

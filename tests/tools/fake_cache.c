@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_cache - a rogue rrelay-cache: answers every TAKE with its own responder
  *

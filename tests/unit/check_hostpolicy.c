@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_hostpolicy - host_policy_file: attributes, defaults, errors, format */
 
 #include <stdio.h>

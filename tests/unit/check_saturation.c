@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_saturation - the built-in table, site rules and saturation_file errors */
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_sched - the capacity scheduler: weights, tiers, GCRA, quota windows */
 
 #include <stdio.h>

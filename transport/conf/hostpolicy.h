@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_HOSTPOLICY_H
 #define RR_HOSTPOLICY_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_SATURATION_H
 #define RR_SATURATION_H
 

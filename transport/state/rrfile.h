@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_RRFILE_H
 #define RR_RRFILE_H
 

@@ -5,9 +5,7 @@
  * SUMMARY
  *	round-robin cursor and host health, shared between processes
  * SYNOPSIS
- *	#include "conf/saturation.h"
-#include "state/rrstate.h"
-#include "state/sched.h"
+ *	#include "state/rrstate.h"
  *
  *	void	rrstate_open(st, dir, list)
  *	void	rrstate_limit(st, max_backoff)
@@ -27,10 +25,9 @@
  *
  *	int	rrstate_read(fd, head, hosts, why, whylen)
  *
- *	void	rrstate_pick_cap(st, cap, tried, probe, now_us, lease, pick)
- *	void	rrstate_saturate(st, index, cls, until, reply, now, change)
- *	void	rrstate_quota_settle(st, index, lim, reserved, used, now)
- *	int64_t	rrstate_mail_gate(st, index, lim, now_us)
+ *	void	rrstate_begin(st, now)
+ *	void	rrstate_commit(st, now)
+ *	void	rrstate_take(host, now, lease)
  * DESCRIPTION
  *	Every distinct destination list has one state file in the state
  *	directory, "rrelay-HASH.state", named by hostlist_hash(). It holds
@@ -94,28 +91,10 @@
  *	5xx for a recipient). With sent, the times the host went down and
  *	when its state last changed, these feed the metrics (prom.c).
  *
- *	rrstate_pick_cap() is rrstate_pick() and rrstate_next() when
- *	host_policy_file gives hosts weights, tiers and limits (cap): in
- *	one transaction it finds what each host can take (sched.c), makes
- *	the weighted choice among the primary hosts that can take the
- *	message, else among the backup hosts, and claims it: a rate slot,
- *	the recipients against its quota, a connection slot through
- *	cap->slot_take() (a host whose slots are all taken is passed
- *	over). Hosts the message has tried (tried) are left out. When none
- *	can take it now but some are only busy (rate or connections),
- *	pick->wait_us says when to ask again; when all are down and probe
- *	is set, the one whose backoff ends first is probed. pick->busy
- *	lists hosts that have become busy after a minute without being
- *	busy (a host at its rate is busy again after every slot it gives,
- *	so this is when it starts to turn mail away), pick->why says for
- *	each host why it was passed over, so that each change is logged
- *	once.
- *	The cursor is not used.
- *
- *	rrstate_saturate() records a reply that says the host is full: it
- *	is skipped until "until", neither marked down nor counted as a
- *	failure. rrstate_quota_settle() gives back the recipients that a
- *	choice reserved against a quota and the host did not take.
+ *	rrstate_begin() and rrstate_commit() are one transaction's start
+ *	and end, and rrstate_take() claims a host for a delivery (a lease
+ *	when it is on probation), for capstate.c, which adds the capacity
+ *	scheduler's transactions.
  *
  *	rrstate_read() reads and checks a state file for "rrelay status".
  *	A file of another format version (version 1 had no counters,
@@ -135,13 +114,9 @@
 
 #include "log.h"
 #include "safe_open.h"
-#include "conf/saturation.h"
 #include "state/rrstate.h"
-#include "state/sched.h"
 
 #define SATURATED_MAX	(8 * 86400L)	/* quota_backoff's bound, and a day */
-#define SWRR_MAX	(1000000LL)	/* far beyond sum(weights) * hosts */
-#define BUSY_QUIET	60		/* seconds not busy before "busy" is news */
 
 /* file_size - bytes in a state file for count hosts */
 
@@ -275,9 +250,9 @@ static void cap_down(struct rrstate *st, time_t now)
     }
 }
 
-/* begin - lock the file and load it; rebuild what is damaged; cap backoffs */
+/* rrstate_begin - lock the file and load it; rebuild what is damaged; cap backoffs */
 
-static void begin(struct rrstate *st, time_t now)
+void    rrstate_begin(struct rrstate *st, time_t now)
 {
     char    why[200];
     int     status;
@@ -304,9 +279,9 @@ static void begin(struct rrstate *st, time_t now)
     cap_down(st, now);
 }
 
-/* commit - write the state back and unlock */
+/* rrstate_commit - write the state back and unlock */
 
-static void commit(struct rrstate *st, time_t now)
+void    rrstate_commit(struct rrstate *st, time_t now)
 {
     size_t  size = file_size(st->head.count);
     char    buf[sizeof(struct rr_head) + sizeof(st->hosts)];
@@ -378,9 +353,9 @@ static int is_live(const struct rr_host *host, time_t now)
 	    && host->saturated_until <= (int64_t) now);
 }
 
-/* take - claim a host; one that is on probation gets a lease */
+/* rrstate_take - claim a host; one that is on probation gets a lease */
 
-static void take(struct rr_host *host, time_t now, long lease)
+void    rrstate_take(struct rr_host *host, time_t now, long lease)
 {
     if (host->failures > 0)
 	host->down_until = (int64_t) now + lease;
@@ -395,7 +370,7 @@ void    rrstate_pick(struct rrstate *st, time_t now, long lease,
     uint32_t k;
     uint32_t j;
 
-    begin(st, now);
+    rrstate_begin(st, now);
     count = st->head.count;
     pick->index = -1;
     pick->probe = 0;
@@ -416,11 +391,11 @@ void    rrstate_pick(struct rrstate *st, time_t now, long lease,
 		pick->index = (int) j;
 	pick->probe = pick->index >= 0;
     } else {
-	take(&st->hosts[pick->index], now, lease);
+	rrstate_take(&st->hosts[pick->index], now, lease);
     }
     if (pick->index >= 0)
 	st->head.cursor = ((uint32_t) pick->index + 1) % count;
-    commit(st, now);
+    rrstate_commit(st, now);
 }
 
 /* rrstate_next - next live, untried host after "after", for failover */
@@ -432,7 +407,7 @@ void    rrstate_next(struct rrstate *st, int after, const int *tried,
     int     k;
     int     j;
 
-    begin(st, now);
+    rrstate_begin(st, now);
     count = (int) st->head.count;
     pick->index = -1;
     pick->probe = 0;
@@ -447,11 +422,11 @@ void    rrstate_next(struct rrstate *st, int after, const int *tried,
 	    pick->skipped[pick->nskipped++] = j;
     }
     if (pick->index >= 0) {
-	take(&st->hosts[pick->index], now, lease);
+	rrstate_take(&st->hosts[pick->index], now, lease);
 	if (st->head.cursor == (uint64_t) pick->index)
 	    st->head.cursor = (uint64_t) ((pick->index + 1) % count);
     }
-    commit(st, now);
+    rrstate_commit(st, now);
 }
 
 /* rrstate_backoff - seconds to skip a host after this many failures */
@@ -474,7 +449,7 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
 {
     struct rr_host *host;
 
-    begin(st, now);
+    rrstate_begin(st, now);
     host = &st->hosts[index];
     change->changed = host->failures > 0;
     change->failures = host->failures;
@@ -486,7 +461,7 @@ void    rrstate_mark_up(struct rrstate *st, int index, const char *addr,
     host->flags = flags;
     host->sent += sent;
     snprintf(host->addr, sizeof(host->addr), "%s", addr);
-    commit(st, now);
+    rrstate_commit(st, now);
 }
 
 /* rrstate_mark_down - the host failed; skip it for a growing backoff */
@@ -498,7 +473,7 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
 {
     struct rr_host *host;
 
-    begin(st, now);
+    rrstate_begin(st, now);
     host = &st->hosts[index];
     /* Later than now: the clock went back, or we waited for the lock. */
     if (host->last_change > (int64_t) now)
@@ -523,7 +498,7 @@ void    rrstate_mark_down(struct rrstate *st, int index, const char *addr,
     if (addr && *addr)
 	snprintf(host->addr, sizeof(host->addr), "%s", addr);
     snprintf(host->last_error, sizeof(host->last_error), "%s", error);
-    commit(st, now);
+    rrstate_commit(st, now);
 }
 
 /* rrstate_other_live - another live host the message has not tried */
@@ -534,7 +509,7 @@ int     rrstate_other_live(struct rrstate *st, int index, const int *tried,
     int     found = 0;
     int     j;
 
-    begin(st, now);
+    rrstate_begin(st, now);
     for (j = 0; j < (int) st->head.count && !found; j++)
 	found = j != index && !tried[j] && is_live(&st->hosts[j], now);
     end(st);
@@ -545,9 +520,9 @@ int     rrstate_other_live(struct rrstate *st, int index, const int *tried,
 
 void    rrstate_count_sent(struct rrstate *st, int index, time_t now)
 {
-    begin(st, now);
+    rrstate_begin(st, now);
     st->hosts[index].sent++;
-    commit(st, now);
+    rrstate_commit(st, now);
 }
 
 /* rrstate_count_result - one more attempt the host deferred or bounced */
@@ -555,12 +530,12 @@ void    rrstate_count_sent(struct rrstate *st, int index, time_t now)
 void    rrstate_count_result(struct rrstate *st, int index, int result,
 			             time_t now)
 {
-    begin(st, now);
+    rrstate_begin(st, now);
     if (result == RR_RESULT_BOUNCED)
 	st->hosts[index].bounced++;
     else
 	st->hosts[index].deferred++;
-    commit(st, now);
+    rrstate_commit(st, now);
 }
 
 /* rrstate_note_error - remember a reply that did not mark the host down */
@@ -568,244 +543,8 @@ void    rrstate_count_result(struct rrstate *st, int index, int result,
 void    rrstate_note_error(struct rrstate *st, int index, const char *error,
 			           time_t now)
 {
-    begin(st, now);
+    rrstate_begin(st, now);
     snprintf(st->hosts[index].last_error, sizeof(st->hosts[index].last_error),
 	     "%s", error);
-    commit(st, now);
-}
-
-/* cap_avail - each host's availability for this message, with slots */
-
-static void cap_avail(struct rrstate *st, const struct rr_cap *cap,
-		              const int *tried, int64_t now_us, int *why)
-{
-    const struct host_limits *lim;
-    struct rr_host *host;
-    uint32_t i;
-
-    for (i = 0; i < st->head.count; i++) {
-	host = &st->hosts[i];
-	lim = &cap->lims[i];
-	/* A slot claimed beyond one interval ahead: the clock went back. */
-	if (host->rate_tat_us > now_us + lim->rate_per * 1000000LL)
-	    host->rate_tat_us = now_us;
-	/* Values no run of the scheduler makes: a damaged file. */
-	if (host->swrr_current > SWRR_MAX || host->swrr_current < -SWRR_MAX)
-	    host->swrr_current = 0;
-	if (lim->quota > 0 && host->quota_used > (uint64_t) lim->quota)
-	    host->quota_used = (uint64_t) lim->quota;
-	sched_quota_roll(host, lim, now_us / 1000000LL);
-	host->weight = (uint32_t) lim->weight;
-	host->backup = (uint32_t) lim->backup;
-	host->rate = lim->rate;
-	host->rate_per = lim->rate_per;
-	host->max_conn = lim->max_conn;
-	host->quota = lim->quota;
-	host->quota_per = lim->quota_per;
-	why[i] = tried && tried[i] ? AVAIL_TRIED :
-	    sched_avail(host, lim, cap->nrcpt, now_us);
-    }
-}
-
-/* cap_choose - weighted choice in one tier; skip hosts with no free slot */
-
-static int cap_choose(struct rrstate *st, const struct rr_cap *cap,
-		              int *why, int backup)
-{
-    int64_t saved[HOSTLIST_MAX];
-    int     eligible[HOSTLIST_MAX];
-    int     count = (int) st->head.count;
-    int     best;
-    int     i;
-
-    for (i = 0; i < count; i++) {
-	saved[i] = st->hosts[i].swrr_current;
-	eligible[i] = why[i] == AVAIL_OK && cap->lims[i].backup == backup;
-    }
-    for (;;) {
-	if ((best = sched_swrr(st->hosts, cap->lims, eligible, count)) < 0)
-	    return (-1);
-	if (cap->lims[best].max_conn <= 0 || cap->slot_take == 0
-	    || cap->slot_take(cap->slot_ctx, best))
-	    return (best);
-	why[best] = AVAIL_CONN;
-	eligible[best] = 0;
-	for (i = 0; i < count; i++)
-	    st->hosts[i].swrr_current = saved[i];
-    }
-}
-
-/* cap_claim - the chosen host: a rate slot, the quota, a probe's lease */
-
-static void cap_claim(struct rrstate *st, const struct rr_cap *cap,
-		              struct rr_pick *pick, int64_t now_us, long lease)
-{
-    struct rr_host *host = &st->hosts[pick->index];
-    const struct host_limits *lim = &cap->lims[pick->index];
-
-    take(host, (time_t) (now_us / 1000000LL), lease);
-    sched_rate_take(host, lim, now_us);
-    if (lim->quota > 0) {
-	host->quota_used += (uint64_t) cap->nrcpt;
-	pick->quota_now_full = host->quota_used >= (uint64_t) lim->quota;
-	if (pick->quota_now_full) {
-	    host->sat_quota++;
-	    host->sat_class = SAT_QUOTA;
-	    host->saturated_until = sched_quota_end(lim, host->quota_window);
-	    snprintf(host->sat_reply, sizeof(host->sat_reply), "quota=%ld/%s "
-		     "used up", lim->quota, lim->quota_per == 3600 ? "h" : "d");
-	}
-    }
-}
-
-/* cap_busy - note busy hosts; when none can take it, when to try again */
-
-static void cap_busy(struct rrstate *st, const struct rr_cap *cap,
-		             struct rr_pick *pick, int64_t now_us)
-{
-    struct rr_host *host;
-    int64_t slot;
-    int     first = -1;
-    uint32_t i;
-
-    for (i = 0; i < st->head.count; i++) {
-	if (pick->why[i] != AVAIL_RATE && pick->why[i] != AVAIL_CONN)
-	    continue;
-	host = &st->hosts[i];
-	/* At its limit after a quiet spell: one log line, not one a slot. */
-	if (host->busy_last + BUSY_QUIET < now_us / 1000000)
-	    pick->busy[pick->nbusy++] = (int) i;
-	host->busy_last = now_us / 1000000;
-	if (pick->index >= 0) {
-	    host->busy_skips++;
-	    continue;
-	}
-	slot = pick->why[i] == AVAIL_RATE ?
-	    sched_rate_slot(host, &cap->lims[i]) : now_us + 50000;
-	if (pick->wait_us == 0 || slot < pick->wait_us) {
-	    pick->wait_us = slot;
-	    first = (int) i;
-	}
-    }
-    if (first >= 0 && !cap->waited)
-	st->hosts[first].rate_waits++;
-}
-
-/* cap_probe - every untried host is down: the one whose backoff ends first */
-
-static void cap_probe(struct rrstate *st, struct rr_pick *pick)
-{
-    uint32_t i;
-
-    for (i = 0; i < st->head.count; i++)
-	if (pick->why[i] == AVAIL_DOWN && (pick->index < 0
-		    || st->hosts[i].down_until
-			   < st->hosts[pick->index].down_until))
-	    pick->index = (int) i;
-    pick->probe = pick->index >= 0;
-}
-
-/* rrstate_pick_cap - the next host by weight, tier and limits */
-
-void    rrstate_pick_cap(struct rrstate *st, const struct rr_cap *cap,
-			         const int *tried, int probe, int64_t now_us,
-			         long lease, struct rr_pick *pick)
-{
-    time_t  now = (time_t) (now_us / 1000000LL);
-    uint32_t i;
-
-    memset(pick, 0, sizeof(*pick));
-    begin(st, now);
-    cap_avail(st, cap, tried, now_us, pick->why);
-    if ((pick->index = cap_choose(st, cap, pick->why, 0)) < 0)
-	pick->backup = (pick->index = cap_choose(st, cap, pick->why, 1)) >= 0;
-    cap_busy(st, cap, pick, now_us);
-    if (pick->index < 0 && pick->wait_us == 0 && probe)
-	cap_probe(st, pick);
-    if (pick->index >= 0 && !pick->probe)
-	cap_claim(st, cap, pick, now_us, lease);
-    for (i = 0; i < st->head.count; i++)
-	if (pick->why[i] == AVAIL_DOWN)
-	    pick->skipped[pick->nskipped++] = (int) i;
-    commit(st, now);
-}
-
-/* rrstate_saturate - the host said it is full: skip it until then */
-
-void    rrstate_saturate(struct rrstate *st, int index, int cls, time_t until,
-			         const char *reply, time_t now,
-			         struct rr_change *change)
-{
-    struct rr_host *host;
-
-    begin(st, now);
-    host = &st->hosts[index];
-    change->changed = host->saturated_until <= (int64_t) now;
-    change->failures = host->failures;
-    change->backoff = (long) (until - now);
-    change->counted = 1;
-    if (host->saturated_until < (int64_t) until)
-	host->saturated_until = until;
-    host->sat_class = (uint32_t) cls;
-    if (cls == SAT_QUOTA)
-	host->sat_quota++;
-    else
-	host->sat_throttle++;
-    snprintf(host->sat_reply, sizeof(host->sat_reply), "%s", reply);
-    commit(st, now);
-}
-
-/* rrstate_quota_settle - give back what a delivery reserved but did not use */
-
-void    rrstate_quota_settle(struct rrstate *st, int index,
-			             const struct host_limits *lim, int reserved,
-			             int used, time_t now)
-{
-    struct rr_host *host;
-
-    if (lim->quota <= 0 || reserved <= used)
-	return;
-    begin(st, now);
-    host = &st->hosts[index];
-    if (host->quota_window == sched_window_start(lim, now)) {
-	host->quota_used -= host->quota_used < (uint64_t) (reserved - used) ?
-	    host->quota_used : (uint64_t) (reserved - used);
-	/* Room again: end a saturation that the full quota itself set. */
-	if (host->quota_used < (uint64_t) lim->quota
-	    && host->sat_class == SAT_QUOTA && host->saturated_until
-	    == sched_quota_end(lim, host->quota_window))
-	    host->saturated_until = 0;
-    }
-    commit(st, now);
-}
-
-/*
- * rrstate_mail_gate - a MAIL FROM slot under the host's rate: the wait
- * until it, in microseconds. The choice claimed a slot too, but the
- * connection, greeting and EHLO after it take a varying time; this
- * second GCRA, taken just before the command, spaces the MAIL FROMs
- * themselves as the server sees them.
- */
-
-int64_t rrstate_mail_gate(struct rrstate *st, int index,
-			          const struct host_limits *lim, int64_t now_us)
-{
-    struct rr_host *host;
-    int64_t interval;
-    int64_t slot;
-
-    if (lim->rate <= 0)
-	return (0);
-    interval = (lim->rate_per * 1000000LL + lim->rate - 1) / lim->rate;
-    begin(st, (time_t) (now_us / 1000000));
-    host = &st->hosts[index];
-    /* Far ahead (waiters queue up, but not for an hour): the clock went
-     * back, or a damaged file. */
-    if (host->mail_tat_us > now_us + interval + 3600 * 1000000LL
-	|| host->mail_tat_us < 0)
-	host->mail_tat_us = now_us;
-    slot = host->mail_tat_us > now_us ? host->mail_tat_us : now_us;
-    host->mail_tat_us = slot + interval;
-    commit(st, (time_t) (now_us / 1000000));
-    return (slot - now_us);
+    rrstate_commit(st, now);
 }

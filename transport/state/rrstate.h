@@ -61,6 +61,9 @@ struct rr_cap {
     void   *slot_ctx;
 };
 
+extern void rrstate_begin(struct rrstate *st, time_t now);
+extern void rrstate_commit(struct rrstate *st, time_t now);
+extern void rrstate_take(struct rr_host *host, time_t now, long lease);
 extern void rrstate_pick(struct rrstate *st, time_t now, long lease,
 			         struct rr_pick *pick);
 extern void rrstate_pick_cap(struct rrstate *st, const struct rr_cap *cap,

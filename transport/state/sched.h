@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_SCHED_H
 #define RR_SCHED_H
 

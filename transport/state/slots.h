@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef RR_SLOTS_H
 #define RR_SLOTS_H
 
