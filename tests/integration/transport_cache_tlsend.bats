@@ -387,3 +387,27 @@ fake_cache_as() {
     rr_eq "tls12's session key in good's TLS end" 0 \
         "$(python3 "$BATS_TEST_DIRNAME/memscan.py" "$(pgrep -P "$CACHE_PID")" "tls 127.0.0.1[127.0.0.1]:$a sni=")"
 }
+
+# tls_start_as_rrelay KEY KIND WAIT_MS: a TLS_START with a blocking descriptor, as rrelay's uid (cache_take)
+tls_start_as_rrelay() {
+    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+        "$RR_TOOLS/cache_take" "$SOCK" "$1" tls-start "$2" "$3"
+}
+
+@test "a blocking descriptor sent to the TLS end: a TCP socket keeps the handshake's time limit, a unix socket is refused" {
+    rr_cache_start
+    rr_silent_start mute
+    # A blocking TCP socket to a server that never answers the ClientHello: the handshake's
+    # wait is 2 s, and the answer must come within it and a wide margin (not never).
+    run -0 tls_start_as_rrelay "blocking tcp" "tcp:$(rr_silent_port mute)" 2000
+    [[ ${lines[0]} == "fail TLS handshake timed out"* ]] || { rr_err "tcp: $output"; return 1; }
+    local ms=${lines[1]#after }
+    ms=${ms% ms}
+    ((ms >= 1500 && ms < 15000)) || { rr_err "answered after $ms ms"; return 1; }
+    rr_wait 10 ends_are 0
+    # Not a TCP socket at all: declined at once, and no TLS end holds a tls_proxy_limit slot.
+    run -0 tls_start_as_rrelay "blocking unix" unix 2000
+    [[ ${lines[0]} == "decline "*"not a TCP stream socket"* ]] || { rr_err "unix: $output"; return 1; }
+    rr_eq "TLS ends" 0 "$(tls_ends)"
+    rr_eq "the cache's warning" 1 "$(grep -c 'TLS end for blocking declined: .*not a TCP stream socket' "$RR_T/cache.log")"
+}

@@ -24,10 +24,14 @@
  *	takes it: no connect, no greeting, no handshake.
  *
  *	cache_tls_serve() answers one TLS_START from client: with
- *	TLS_DECLINE when running TLS ends are already tls_proxy_limit or
- *	the fork fails (rrelay then makes the handshake itself, on its own
- *	copy of the socket), else it forks a process that owns the
- *	connection from then on. It closes tcp; it returns 1 when the
+ *	TLS_DECLINE when tcp is not a TCP stream socket, when running TLS
+ *	ends are already tls_proxy_limit, or when the fork fails (rrelay
+ *	then makes the handshake itself, on its own copy of the socket),
+ *	else it forks a process that owns the
+ *	connection from then on. A blocking tcp is made non-blocking
+ *	first (cache_stream_socket()), so that the handshake's wait keeps
+ *	its time limit and no TLS end holds a tls_proxy_limit slot until
+ *	a silent peer speaks. It closes tcp; it returns 1 when the
  *	child answers client (the caller then forgets the client), 0 when
  *	it answered, -1 when even that failed.
  *
@@ -283,7 +287,12 @@ int     cache_tls_serve(const struct rrconfig *conf, int client,
     pid_t   pid;
     int     status = 0;
 
-    if (running >= conf->tls_proxy_limit) {
+    if (!cache_stream_socket(tcp, 0)) {
+	log_warn("TLS end for %s declined: the descriptor is not a TCP "
+		 "stream socket", req->relay);
+	status = answer(client, req, CACHE_TLS_DECLINE, "the descriptor is "
+			"not a TCP stream socket");
+    } else if (running >= conf->tls_proxy_limit) {
 	log_warn("TLS end for %s declined: %d TLS connections open, "
 		 "tls_proxy_limit is %ld", req->relay, running,
 		 conf->tls_proxy_limit);
