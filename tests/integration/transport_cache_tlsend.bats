@@ -233,21 +233,39 @@ use() {
     rr_wait 10 no_cache_left
 }
 
-@test "a TLS end killed mid-delivery: deferred with 4.x.x, never bounced or lost" {
+@test "a TLS end killed mid-delivery: deferred with 4.x.x, no host marked down, then delivered" {
     rr_cache_start
     send Q1 verify slow >"$RR_T/q1.out" 2>&1 &
     local pid=$!
-    rr_wait 10 ends_are 1
-    sleep 1
+    # The TLS end logs its handshake after it answered TLS_DONE: from then on rrelay's session
+    # runs through it (the upstream holds each RCPT's reply 3 s), whenever the kill lands.
+    rr_wait 30 grep -q "TLS connection established to 127.0.0.1\[127.0.0.1\]:$(rr_tls_port slow)" "$RR_T/cache.log"
     kill -KILL "$(pgrep -P "$CACHE_PID")"
     local rc=0
     wait "$pid" || rc=$?
     rr_eq "exit status (output: $(cat "$RR_T/q1.out"))" 75 "$rc"
     [[ $(head -c 2 "$RR_T/q1.out") == 4. ]] || { rr_err "output: $(cat "$RR_T/q1.out")"; return 1; }
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    rr_eq "the reason" 1 "$(rr_tls_log_count Q1 "warning: Q1: rrelay-cache's TLS end for .* went away .*; the host is not blamed")"
     delivered 0
-    # The next delivery (after the host's backoff) makes a new TLS end.
-    run -0 send Q2 verify slow -o backoff=1s
+    # The host is not down: the next delivery, with the default backoff, makes a new TLS end.
+    run -0 send Q2 verify slow
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
     delivered 1
+}
+
+@test "a server that closes mid-delivery through the TLS end is still blamed: host marked down" {
+    local port
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "cert=$RR_TLS_DIR/good.pem" "key=$RR_TLS_DIR/server.key" rcpt=close
+    rr_cache_start
+    run -75 rr_tls_send Q1 Q1@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    [[ $output == 4.4.1* ]] || { rr_err "Q1: $output"; return 1; }
+    rr_eq "the TLS end carried it" 1 "$(grep -c "TLS connection established to 127.0.0.1\[127.0.0.1\]:$port" "$RR_T/cache.log")"
+    rr_eq "hosts marked down" 1 "$(rr_log_count "status=down, .*lost connection with .* in reply to RCPT TO command")"
+    rr_eq "blamed on the TLS end" 0 "$(rr_log_count "TLS end for .* went away")"
+    # The TLS end waited for rrelay's close, then ended.
+    rr_wait 10 ends_are 0
 }
 
 @test "the cache killed mid-delivery: the TLS end finishes the delivery" {

@@ -58,6 +58,7 @@
  *--*/
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@
 #include "cache/tls_proxy.h"
 #include "tls/tls_resume.h"
 #include "conf/tlspolicy.h"
+
+#define LINGER_MS	30000		/* for rrelay to close, after a half close */
 
 /* What a TLS end keeps, for its first read. */
 struct tls_end {
@@ -242,6 +245,33 @@ static int hand_over(const struct cache_msg *req, int client, SSL *ssl,
     return (pair[1]);
 }
 
+/*
+ * linger - the server's end (or an error, or idle) reaches rrelay as a
+ * half close: write side shut, the socket kept open until rrelay closes
+ * it (what it writes meanwhile is dropped), at most LINGER_MS. A TLS end
+ * that dies closes both sides at once, so rrelay can tell the two apart.
+ */
+
+static void linger(int plain)
+{
+    char    buf[4096];
+    struct pollfd pfd;
+    long long until = netio_now_ms() + LINGER_MS;
+    long long left;
+    ssize_t n;
+
+    (void) shutdown(plain, SHUT_WR);
+    pfd.fd = plain;
+    pfd.events = POLLIN;
+    while ((left = until - netio_now_ms()) > 0) {
+	if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
+	    break;
+	n = read(plain, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+	    break;				/* rrelay closed it */
+    }
+}
+
 /* child - the TLS end of one connection, for its whole life */
 
 static void __attribute__((noreturn)) child(const struct rrconfig *conf,
@@ -273,6 +303,8 @@ static void __attribute__((noreturn)) child(const struct rrconfig *conf,
 		  0, &end, &stats);
     log_debug("TLS end for %s closed (%s) after %llu bytes out, %llu in",
 	      req->relay, stats.end, stats.up, stats.down);
+    if (strcmp(stats.end, "client closed") != 0)
+	linger(plain);
     (void) close(plain);
     _exit(0);
 }
