@@ -172,21 +172,27 @@ use() {
 }
 
 @test "a TLS connection is never reused past its count or time limit; a new TLS end resumes" {
-    rr_cache_start connection_reuse_count_limit=3 connection_cache_time_limit=1s
-    local i
+    rr_cache_start connection_reuse_count_limit=3 connection_cache_time_limit=60s
+    local i rc=0
     for i in 1 2 3 4 5 6 7; do
         run -0 send "Q$i" verify good
     done
     rr_eq "highest conn_use" 3 "$(for i in 1 2 3 4 5 6 7; do use "Q$i"; done | sort -n | tail -1)"
     rr_eq "connections (3 + 3 + 1)" 3 "$(connects good)"
-    # The time limit: the idle connection goes, and the next one resumes the session that
-    # the last TLS end kept in the cache.
-    sleep 2.5
+    kill -TERM "$CACHE_PID"
+    wait "$CACHE_PID" || rc=$?
+    rr_eq "rrelay-cache exit status" 0 "$rc"
+    rr_wait 10 no_cache_left
+    # The time limit: the idle connection goes (its TLS end with it), and the next one
+    # resumes the session that the last TLS end kept in the cache.
+    rr_cache_start connection_cache_time_limit=2s
     run -0 send Q8 verify good
-    rr_eq "after the time limit" 1 "$(use Q8)"
-    rr_eq "resumed" 1 "$(rr_tls_log_count Q8 'verified resumed, status=sent')"
-    rr_eq "connections" 4 "$(connects good)"
-    delivered 8
+    rr_wait 30 ends_are 0
+    run -0 send Q9 verify good
+    rr_eq "after the time limit" 1 "$(use Q9)"
+    rr_eq "resumed" 1 "$(rr_tls_log_count Q9 'verified resumed, status=sent')"
+    rr_eq "connections" 5 "$(connects good)"
+    delivered 9
 }
 
 @test "a TLS end killed while idle: the next delivery connects afresh, no host down" {
