@@ -4,6 +4,9 @@
 #   make            build build/rrelay, build/rrelay-cache (and
 #                   build/rrelay-milter)
 #   make check      install what is missing, build, run every test
+#   make check-stress  the integration tests while stress-ng keeps every
+#                   core busy (tests/stress; TESTS="a.bats ..." limits
+#                   the files); not part of check
 #   make demo       install what is missing, build, show rrelay at work
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make deb        build the Debian package ../rrelay_*.deb (debian/)
@@ -84,7 +87,7 @@ TOOLS      = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 REPLAYS    = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 FUZZERS    = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
-.PHONY: all check demo install uninstall bench deps tests fuzz fuzzers clean deb
+.PHONY: all check check-stress demo install uninstall bench deps tests fuzz fuzzers clean deb
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -182,6 +185,12 @@ check: deps
 	scripts/install-deps deb
 	$(MAKE) tests
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
+
+# check-stress runs tests/stress, which stops stress-ng by its pid at the end.
+check-stress: deps
+	scripts/install-deps stress
+	$(MAKE) tests
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) TESTS="$(TESTS)" tests/stress
 
 demo: deps
 	$(MAKE) all

@@ -98,19 +98,28 @@ take_as() {
 }
 
 @test "an upstream that closes idle connections: fresh connection, no host down, nothing lost" {
-    rr_sink_start s1 -t 1 # smtp-sink ends a session idle for 1s
-    port=$(rr_sink_port s1)
+    local d kid
+    port=$(rr_free_port)
+    # The upstream closes the first idle connection when told to (DIR/trigger), not on a timer.
+    rr_fault_start f "$port" dot=250+close
+    d=$RR_T/faults/f
     rr_cache_start connection_cache_time_limit=60s
     run -0 send_one Q1 "$port"
-    rr_wait_eq 10 1 rr_sink_sessions s1 # the sink hung up on the cached connection
+    touch "$d/trigger"
+    rr_wait 10 test -e "$d/stale"
+    rr_wait_eq 10 0 rr_fault_sessions f # it hung up on the cached connection
     run -0 send_one Q2 "$port"
-    # The sink is gone and back on the same port: the cached socket is dead.
     run -0 send_one Q3 "$port"
-    rr_sink_stop s1
+    # The upstream is gone and another is back on the same port: the cached socket is dead.
+    kid=$(pgrep -P "$(cut -d' ' -f1 "$d/pid")")
+    [[ -n $kid ]] || { rr_err "no session holds Q3's connection"; return 1; }
+    rr_fault_stop f
+    rr_wait 10 proc_dead "$kid"
     rr_sink_start_on s1b "$port"
     run -0 send_one Q4 "$port"
-    rr_eq "delivered to s1" 3 "$(rr_sink_count s1)"
+    rr_eq "delivered to the first upstream" 3 "$(find "$d" -name 'msg.*' | wc -l)"
     rr_eq "delivered to s1b" 1 "$(rr_sink_count s1b)"
+    rr_eq "Q3 on Q2's connection" 1 "$(rr_log_count 'Q3: .*conn_use=2, .*status=sent')"
     rr_eq "connections found dead" 2 "$(rr_log_count 'debug: Q[24]: reused connection to .* failed before MAIL FROM was accepted')"
     rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
     rr_eq "deferred" 0 "$(rr_log_count 'status=deferred')"

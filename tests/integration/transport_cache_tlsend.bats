@@ -173,21 +173,27 @@ use() {
 }
 
 @test "a TLS connection is never reused past its count or time limit; a new TLS end resumes" {
-    rr_cache_start connection_reuse_count_limit=3 connection_cache_time_limit=1s
-    local i
+    rr_cache_start connection_reuse_count_limit=3 connection_cache_time_limit=60s
+    local i rc=0
     for i in 1 2 3 4 5 6 7; do
         run -0 send "Q$i" verify good
     done
     rr_eq "highest conn_use" 3 "$(for i in 1 2 3 4 5 6 7; do use "Q$i"; done | sort -n | tail -1)"
     rr_eq "connections (3 + 3 + 1)" 3 "$(connects good)"
-    # The time limit: the idle connection goes, and the next one resumes the session that
-    # the last TLS end kept in the cache.
-    sleep 2.5
+    kill -TERM "$CACHE_PID"
+    wait "$CACHE_PID" || rc=$?
+    rr_eq "rrelay-cache exit status" 0 "$rc"
+    rr_wait 10 no_cache_left
+    # The time limit: the idle connection goes (its TLS end with it), and the next one
+    # resumes the session that the last TLS end kept in the cache.
+    rr_cache_start connection_cache_time_limit=2s
     run -0 send Q8 verify good
-    rr_eq "after the time limit" 1 "$(use Q8)"
-    rr_eq "resumed" 1 "$(rr_tls_log_count Q8 'verified resumed, status=sent')"
-    rr_eq "connections" 4 "$(connects good)"
-    delivered 8
+    rr_wait 30 ends_are 0
+    run -0 send Q9 verify good
+    rr_eq "after the time limit" 1 "$(use Q9)"
+    rr_eq "resumed" 1 "$(rr_tls_log_count Q9 'verified resumed, status=sent')"
+    rr_eq "connections" 5 "$(connects good)"
+    delivered 9
 }
 
 @test "a TLS end killed while idle: the next delivery connects afresh, no host down" {
@@ -234,21 +240,39 @@ use() {
     rr_wait 10 no_cache_left
 }
 
-@test "a TLS end killed mid-delivery: deferred with 4.x.x, never bounced or lost" {
+@test "a TLS end killed mid-delivery: deferred with 4.x.x, no host marked down, then delivered" {
     rr_cache_start
     send Q1 verify slow >"$RR_T/q1.out" 2>&1 &
     local pid=$!
-    rr_wait 10 ends_are 1
-    sleep 1
+    # The TLS end logs its handshake after it answered TLS_DONE: from then on rrelay's session
+    # runs through it (the upstream holds each RCPT's reply 3 s), whenever the kill lands.
+    rr_wait 30 grep -q "TLS connection established to 127.0.0.1\[127.0.0.1\]:$(rr_tls_port slow)" "$RR_T/cache.log"
     kill -KILL "$(pgrep -P "$CACHE_PID")"
     local rc=0
     wait "$pid" || rc=$?
     rr_eq "exit status (output: $(cat "$RR_T/q1.out"))" 75 "$rc"
     [[ $(head -c 2 "$RR_T/q1.out") == 4. ]] || { rr_err "output: $(cat "$RR_T/q1.out")"; return 1; }
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
+    rr_eq "the reason" 1 "$(rr_tls_log_count Q1 "warning: Q1: rrelay-cache's TLS end for .* went away .*; the host is not blamed")"
     delivered 0
-    # The next delivery (after the host's backoff) makes a new TLS end.
-    run -0 send Q2 verify slow -o backoff=1s
+    # The host is not down: the next delivery, with the default backoff, makes a new TLS end.
+    run -0 send Q2 verify slow
+    rr_eq "hosts marked down" 0 "$(rr_log_count 'status=down')"
     delivered 1
+}
+
+@test "a server that closes mid-delivery through the TLS end is still blamed: host marked down" {
+    local port
+    port=$(rr_free_port)
+    rr_fault_start f "$port" "cert=$RR_TLS_DIR/good.pem" "key=$RR_TLS_DIR/server.key" rcpt=close
+    rr_cache_start
+    run -75 rr_tls_send Q1 Q1@example.org "[$RR_HOST]:$port" -o "cache_socket=$SOCK" -o tls_security_level=verify
+    [[ $output == 4.4.1* ]] || { rr_err "Q1: $output"; return 1; }
+    rr_eq "the TLS end carried it" 1 "$(grep -c "TLS connection established to 127.0.0.1\[127.0.0.1\]:$port" "$RR_T/cache.log")"
+    rr_eq "hosts marked down" 1 "$(rr_log_count "status=down, .*lost connection with .* in reply to RCPT TO command")"
+    rr_eq "blamed on the TLS end" 0 "$(rr_log_count "TLS end for .* went away")"
+    # The TLS end waited for rrelay's close, then ended.
+    rr_wait 10 ends_are 0
 }
 
 @test "the cache killed mid-delivery: the TLS end finishes the delivery" {
@@ -387,4 +411,28 @@ fake_cache_as() {
         "$(($(python3 "$BATS_TEST_DIRNAME/memscan.py" "$CACHE_PID" "tls 127.0.0.1[127.0.0.1]:$a sni=") > 0))"
     rr_eq "tls12's session key in good's TLS end" 0 \
         "$(python3 "$BATS_TEST_DIRNAME/memscan.py" "$(pgrep -P "$CACHE_PID")" "tls 127.0.0.1[127.0.0.1]:$a sni=")"
+}
+
+# tls_start_as_rrelay KEY KIND WAIT_MS: a TLS_START with a blocking descriptor, as rrelay's uid (cache_take)
+tls_start_as_rrelay() {
+    setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+        "$RR_TOOLS/cache_take" "$SOCK" "$1" tls-start "$2" "$3"
+}
+
+@test "a blocking descriptor sent to the TLS end: a TCP socket keeps the handshake's time limit, a unix socket is refused" {
+    rr_cache_start
+    rr_silent_start mute
+    # A blocking TCP socket to a server that never answers the ClientHello: the handshake's
+    # wait is 2 s, and the answer must come within it and a wide margin (not never).
+    run -0 tls_start_as_rrelay "blocking tcp" "tcp:$(rr_silent_port mute)" 2000
+    [[ ${lines[0]} == "fail TLS handshake timed out"* ]] || { rr_err "tcp: $output"; return 1; }
+    local ms=${lines[1]#after }
+    ms=${ms% ms}
+    ((ms >= 1500 && ms < 15000)) || { rr_err "answered after $ms ms"; return 1; }
+    rr_wait 10 ends_are 0
+    # Not a TCP socket at all: declined at once, and no TLS end holds a tls_proxy_limit slot.
+    run -0 tls_start_as_rrelay "blocking unix" unix 2000
+    [[ ${lines[0]} == "decline "*"not a TCP stream socket"* ]] || { rr_err "unix: $output"; return 1; }
+    rr_eq "TLS ends" 0 "$(tls_ends)"
+    rr_eq "the cache's warning" 1 "$(grep -c 'TLS end for blocking declined: .*not a TCP stream socket' "$RR_T/cache.log")"
 }

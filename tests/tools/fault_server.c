@@ -44,6 +44,10 @@
  *		created once it was written: a server or middlebox that
  *		speaks out of turn while the client keeps the connection
  *		idle
+ *	250+close	(dot only) the same, but the server closes that
+ *		connection instead (DIR/stale created just before): an
+ *		upstream that ends idle sessions, on cue rather than on a
+ *		timer
  *
  *	A message the server accepts (a 2xx to the final dot), and one
  *	whose final dot it received but did not answer (dot=close,
@@ -297,6 +301,10 @@ static void speak_out(struct conn *c, const char *code)
     for (waited = 0; stat(path, &st) < 0 && waited < TRIGGER_WAIT_MS;
 	 waited += 20)
 	usleep(20000);
+    if (strcmp(code, "close") == 0) {
+	touch("stale");
+	bye();
+    }
     snprintf(text, sizeof(text), "%.3s %c.7.1 unsolicited line after the "
 	     "dot\r\n", code, code[0]);
     send_all(c, text, strlen(text));

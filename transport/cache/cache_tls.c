@@ -25,10 +25,14 @@
  *	takes it: no connect, no greeting, no handshake.
  *
  *	cache_tls_serve() answers one TLS_START from client: with
- *	TLS_DECLINE when running TLS ends are already tls_proxy_limit or
- *	the fork fails (rrelay then makes the handshake itself, on its own
- *	copy of the socket), else it forks a process that owns the
- *	connection from then on. It closes tcp; it returns 1 when the
+ *	TLS_DECLINE when tcp is not a TCP stream socket, when running TLS
+ *	ends are already tls_proxy_limit, or when the fork fails (rrelay
+ *	then makes the handshake itself, on its own copy of the socket),
+ *	else it forks a process that owns the
+ *	connection from then on. A blocking tcp is made non-blocking
+ *	first (cache_stream_socket()), so that the handshake's wait keeps
+ *	its time limit and no TLS end holds a tls_proxy_limit slot until
+ *	a silent peer speaks. It closes tcp; it returns 1 when the
  *	child answers client (the caller then forgets the client), 0 when
  *	it answered, -1 when even that failed.
  *
@@ -55,6 +59,7 @@
  *--*/
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +76,8 @@
 #include "cache/tls_proxy.h"
 #include "tls/tls_resume.h"
 #include "conf/tlspolicy.h"
+
+#define LINGER_MS	30000		/* for rrelay to close, after a half close */
 
 /* What a TLS end keeps, for its first read. */
 struct tls_end {
@@ -239,6 +246,33 @@ static int hand_over(const struct cache_msg *req, int client, SSL *ssl,
     return (pair[1]);
 }
 
+/*
+ * linger - the server's end (or an error, or idle) reaches rrelay as a
+ * half close: write side shut, the socket kept open until rrelay closes
+ * it (what it writes meanwhile is dropped), at most LINGER_MS. A TLS end
+ * that dies closes both sides at once, so rrelay can tell the two apart.
+ */
+
+static void linger(int plain)
+{
+    char    buf[4096];
+    struct pollfd pfd;
+    long long until = netio_now_ms() + LINGER_MS;
+    long long left;
+    ssize_t n;
+
+    (void) shutdown(plain, SHUT_WR);
+    pfd.fd = plain;
+    pfd.events = POLLIN;
+    while ((left = until - netio_now_ms()) > 0) {
+	if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
+	    break;
+	n = read(plain, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+	    break;				/* rrelay closed it */
+    }
+}
+
 /* child - the TLS end of one connection, for its whole life */
 
 static void __attribute__((noreturn)) child(const struct rrconfig *conf,
@@ -270,6 +304,8 @@ static void __attribute__((noreturn)) child(const struct rrconfig *conf,
 		  0, &end, &stats);
     log_debug("TLS end for %s closed (%s) after %llu bytes out, %llu in",
 	      req->relay, stats.end, stats.up, stats.down);
+    if (strcmp(stats.end, "client closed") != 0)
+	linger(plain);
     (void) close(plain);
     _exit(0);
 }
@@ -284,7 +320,12 @@ int     cache_tls_serve(const struct rrconfig *conf, int client,
     pid_t   pid;
     int     status = 0;
 
-    if (running >= conf->tls_proxy_limit) {
+    if (!cache_stream_socket(tcp, 0)) {
+	log_warn("TLS end for %s declined: the descriptor is not a TCP "
+		 "stream socket", req->relay);
+	status = answer(client, req, CACHE_TLS_DECLINE, "the descriptor is "
+			"not a TCP stream socket");
+    } else if (running >= conf->tls_proxy_limit) {
 	log_warn("TLS end for %s declined: %d TLS connections open, "
 		 "tls_proxy_limit is %ld", req->relay, running,
 		 conf->tls_proxy_limit);

@@ -82,7 +82,6 @@
  *--*/
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -227,27 +226,6 @@ static int cache_open(const struct rrconfig *conf)
     return (0);
 }
 
-/* stream_socket - a TCP socket, or (tls_end) a unix stream socket; make it non-blocking */
-
-static int stream_socket(int fd, int tls_end)
-{
-    int     type = 0;
-    int     domain = 0;
-    socklen_t len = sizeof(type);
-    int     flags;
-
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0
-	|| type != SOCK_STREAM
-	|| (len = sizeof(domain),
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len)) < 0
-	|| (tls_end ? domain != AF_UNIX :
-	    domain != AF_INET && domain != AF_INET6)
-	|| (flags = fcntl(fd, F_GETFL)) < 0
-	|| fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-	return (0);
-    return (1);
-}
-
 /* await - the cache's answer, within wait_ms and the deadline */
 
 static int await(long long deadline_ms, long wait_ms, struct cache_msg *msg,
@@ -320,7 +298,7 @@ int     cache_get(const struct rrconfig *conf, const char *key,
     conn->fd = -1;
     if (ask(conf, CACHE_TAKE, key, deadline_ms, &msg, &fd) == 0)
 	return (0);
-    if (!stream_socket(fd, (msg.tls.flags & CACHE_TLS_ACTIVE) != 0)) {
+    if (!cache_stream_socket(fd, (msg.tls.flags & CACHE_TLS_ACTIVE) != 0)) {
 	log_warn("rrelay-cache handed over something that is not the "
 		 "socket it said; closed it");
 	(void) close(fd);
@@ -428,7 +406,7 @@ int     cache_tls_start(const struct rrconfig *conf, const char *key,
     }
     if (await(deadline_ms, (long) tls->wait_ms + CACHE_WAIT_MS, &msg, &got) < 0
 	|| strcmp(msg.key, key) != 0
-	|| (msg.type == CACHE_TLS_DONE && !stream_socket(got, 1))
+	|| (msg.type == CACHE_TLS_DONE && !cache_stream_socket(got, 1))
 	|| (msg.type != CACHE_TLS_DONE && msg.type != CACHE_TLS_FAIL
 	    && msg.type != CACHE_TLS_DECLINE)) {
 	if (got >= 0)

@@ -10,6 +10,8 @@
  *	int	cache_send(sock, msg, fd)
  *
  *	int	cache_recv(sock, msg, fd, why, whylen)
+ *
+ *	int	cache_stream_socket(fd, local)
  * DESCRIPTION
  *	Both ends of the rrelay-cache socket (SOCK_SEQPACKET, AF_UNIX)
  *	use these. Neither call waits: the caller polls first.
@@ -21,13 +23,24 @@
  *	what cache_msg_parse() accepts arrived, with at most one
  *	descriptor; otherwise it closes every descriptor that came with
  *	it. Descriptors arrive close-on-exec.
+ *
+ *	cache_stream_socket() checks a descriptor that came with a
+ *	record before anything waits on it: a TCP stream socket (IPv4 or
+ *	IPv6), or with local a unix stream socket (the plaintext end of a
+ *	TLS end). It makes the socket non-blocking, since every wait
+ *	that follows is a poll with a time limit, and a blocking read or
+ *	handshake would ignore it. Both ends use it: rrelay for what the
+ *	cache hands over, the cache for the socket of a TLS_START.
  * DIAGNOSTICS
  *	cache_send() returns 0 or -1 (errno set). cache_recv() returns
  *	1 with the message (and *fd, or -1), 0 at end of file, or -1 with
  *	the reason in why (EAGAIN: nothing to read yet).
+ *	cache_stream_socket() returns 1, or 0 when fd is not such a
+ *	socket or can't be made non-blocking.
  *--*/
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -144,4 +157,25 @@ int     cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
 	    (void) close(fds[i]);
     errno = 0;
     return (status);
+}
+
+/* cache_stream_socket - a TCP socket, or (local) a unix stream socket; made non-blocking */
+
+int     cache_stream_socket(int fd, int local)
+{
+    int     type = 0;
+    int     domain = 0;
+    socklen_t len = sizeof(type);
+    int     flags;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0
+	|| type != SOCK_STREAM
+	|| (len = sizeof(domain),
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len)) < 0
+	|| (local ? domain != AF_UNIX :
+	    domain != AF_INET && domain != AF_INET6)
+	|| (flags = fcntl(fd, F_GETFL)) < 0
+	|| fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+	return (0);
+    return (1);
 }

@@ -11,5 +11,6 @@
 extern int cache_send(int sock, const struct cache_msg *msg, int fd);
 extern int cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
 		              size_t whylen);
+extern int cache_stream_socket(int fd, int local);
 
 #endif

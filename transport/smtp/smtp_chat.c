@@ -28,12 +28,17 @@
  *	deadline of the current state, reading one whole reply (EHLO's
  *	keywords kept only in the EHLO state), queueing and writing
  *	pipelined commands, and turning a failed read or write, or a bad
- *	reply, into host trouble with Postfix's wording. Per recipient,
+ *	reply, into host trouble with Postfix's wording. A connection
+ *	whose TLS end is rrelay-cache is the exception: when that TLS end
+ *	died (its socket closed both ways, where the server's close
+ *	arrives as a half close), the failure is our own (local_error):
+ *	deferred, and no host is marked down. Per recipient,
  *	smtp_rcpt_reply() records a non-2xx reply and logs it in
  *	Postfix's form (smtp_log_rcpt()).
  *--*/
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,13 +135,45 @@ void    smtp_watch_greeting(struct session *s)
     }
 }
 
+/*
+ * tls_end_gone - the session's TLS end (rrelay-cache) closed both sides
+ * of its socket: it died. For the server's end it shuts only its write
+ * side, and waits for our close (cache_tls.c).
+ */
+
+static int tls_end_gone(const struct session *s)
+{
+    struct pollfd pfd;
+
+    if ((s->tls_end.flags & CACHE_TLS_ACTIVE) == 0 || s->io.fd < 0)
+	return (0);
+    pfd.fd = s->io.fd;
+    pfd.events = POLLIN | POLLRDHUP;
+    pfd.revents = 0;
+    return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP) != 0);
+}
+
+/* tls_end_lost - our own trouble: defer, and blame no host */
+
+static void tls_end_lost(struct session *s)
+{
+    s->res->local_error = 1;
+    snprintf(s->res->error, sizeof(s->res->error), "rrelay-cache's TLS end "
+	     "for %s went away %s", s->res->relay, smtp_state_where[s->state]);
+    log_warn("%s: %s; the host is not blamed", s->req->queue_id,
+	     s->res->error);
+    s->state = S_DONE;
+}
+
 /* smtp_io_fail - a read or write failed in the current state */
 
 void    smtp_io_fail(struct session *s, int status)
 {
     if (netio_now_ms() >= s->req->deadline_ms)
 	s->res->deadline = 1;
-    if (status == NETIO_GIVEUP)
+    if ((status == NETIO_EOF || status == NETIO_ERROR) && tls_end_gone(s))
+	tls_end_lost(s);
+    else if (status == NETIO_GIVEUP)
 	smtp_slow_left(s);
     else if (status == NETIO_TIMEOUT)
 	smtp_host_down(s, "conversation with %s timed out %s",
