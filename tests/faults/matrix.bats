@@ -94,6 +94,11 @@ classify() {
     esac
 }
 
+# dsns_arrived: the sender's sink has a DSN for every bounce rrelay logged
+dsns_arrived() {
+    (($(rr_sink_count dsn) >= $(rr_maillog_count 'relay=rrelay, .*dsn=5\.[0-9]+\.[0-9]+, status=bounced')))
+}
+
 # all_settled: every message has had its first delivery attempt
 all_settled() {
     local r
@@ -120,7 +125,7 @@ matrix() {
     rr_sink_start good2
     rr_sink_start dsn
     rr_postfix_init "[$RR_HOST]:1" connect_timeout=2s command_timeout=5s \
-        data_timeout=5s greeting_grace=1s "$@"
+        data_timeout=5s greeting_grace=3s "$@"
     rr_postconf message_size_limit=20000000
     rr_transport_add sender.test "smtp:[$RR_HOST]:$(rr_sink_port dsn)"
     : >"$RR_T/rcpts"
@@ -151,7 +156,8 @@ matrix() {
         rr_err "not every message was tried within 90s"
         return 1
     }
-    sleep 1 # DSNs of the bounces
+    # every bounce's DSN has reached the sender's sink
+    rr_wait 60 dsns_arrived || rr_err "DSNs: $(rr_sink_count dsn) at the sink"
     postqueue -c "$(rr_pf_etc)" -j >"$RR_T/queue.json" 2>/dev/null || true
     out=$(printf '%-22s %-6s %-9s %-8s %-8s %-10s %-5s %-10s %s\n' fault hosts \
         delivered deferred bounced lost-reply lost duplicated expected)

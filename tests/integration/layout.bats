@@ -99,6 +99,6 @@ layer_violations() {
     while IFS= read -r f; do
         head -n 5 "$REPO/$f" | grep -q 'SPDX-License-Identifier: MIT' || missing+=" $f"
     done < <(git -C "$REPO" ls-files '*.c' '*.h' '*.bash' '*.bats' '*.py' '*.sh' \
-        'scripts/*' 'tests/run' 'bench/run' 'postfix-config/*' 'man/*' Makefile)
+        'scripts/*' 'tests/run' 'tests/stress' 'bench/run' 'postfix-config/*' 'man/*' Makefile)
     [ -z "$missing" ] || { echo "no SPDX line:$missing" >&2; false; }
 }
