@@ -92,7 +92,7 @@ FUZZERS    = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 all: $(PROGS)
 
-# transport/ is in folders by layer (see transport/README); its files
+# transport/ is in folders by layer (README.md, "Layout"); its files
 # include each other as "net/netio.h", from the top of transport/.
 $(OBJ)/transport/%.o: CPPFLAGS += -Itransport
 
