@@ -734,18 +734,20 @@ rr_rrelay_status() {
     rr_as_rrelay "$RRELAY" status -o "state_directory=$RR_T/state" -o "log=$RR_T/rrelay.log"
 }
 
-# rr_prom_settled: the metrics file is newer than every state file (rrelay
-# writes it at most once a second, and within a second of the last change)
+# rr_prom_settled [DIR]: the metrics file in state directory DIR (default
+# this test's) is newer than every state file (rrelay writes it about once
+# a second, and within a second of the last change)
 rr_prom_settled() {
-    local prom=$RR_T/state/rrelay.prom newest
-    [[ -f $prom ]] || return 1
-    newest=$(stat -c '%.9Y' "$RR_T"/state/rrelay-*.state 2>/dev/null | sort -n | tail -n 1)
-    awk -v p="$(stat -c '%.9Y' "$prom")" -v s="${newest:-0}" 'BEGIN { exit !(p >= s) }'
+    local dir=${1:-$RR_T/state} newest
+    [[ -f $dir/rrelay.prom ]] || return 1
+    newest=$(stat -c '%.9Y' "$dir"/rrelay-*.state 2>/dev/null | sort -n | tail -n 1)
+    awk -v p="$(stat -c '%.9Y' "$dir/rrelay.prom")" -v s="${newest:-0}" \
+        'BEGIN { exit !(p >= s) }'
 }
 
-# rr_wait_prom: wait until the metrics file has caught up with the state
+# rr_wait_prom [DIR]: wait until the metrics file has caught up with the state
 rr_wait_prom() {
-    rr_wait 10 rr_prom_settled
+    rr_wait 10 rr_prom_settled "$@"
 }
 
 # rr_host_state PORT: print up or down as `rrelay status` shows destination [127.0.0.1]:PORT

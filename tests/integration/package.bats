@@ -185,6 +185,7 @@ machine_state() {
     # The metrics file, written under pipe(8)'s umask, is readable by others,
     # by name: here user nobody, then node_exporter as README says (its
     # textfile directory holds a link to it), run as its own user.
+    rr_wait_prom /var/lib/rrelay
     [ "$(stat -c '%U %a' /var/lib/rrelay/rrelay.prom)" = "rrelay 644" ]
     setpriv --reuid=nobody --regid=nogroup --clear-groups \
         grep -q '^rrelay_host_messages_total{' /var/lib/rrelay/rrelay.prom
