@@ -97,8 +97,10 @@ void    capacity_init(struct capacity *cap, const struct rrconfig *conf,
 {
     int     i;
 
-    memset(cap, 0, sizeof(*cap));
+    /* Not a memset of all: the slot file's paths are 8 KB. */
+    cap->limited = 0;
     cap->slots.fd = -1;
+    cap->slots.held = -1;
     for (i = 0; i < list->count; i++) {
 	hostpolicy_limits(conf->host_policy, list->dests[i].text,
 			  &cap->lims[i]);

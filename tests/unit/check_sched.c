@@ -173,18 +173,19 @@ START_TEST(test_gcra)
     lim.rate_per = 1;
     ck_assert_int_eq(sched_avail(&host, &lim, 1, T0 * US), AVAIL_OK);
     sched_rate_take(&host, &lim, T0 * US);
-    ck_assert_int_eq(sched_rate_slot(&host, &lim), T0 * US + 200000);
-    ck_assert_int_eq(sched_avail(&host, &lim, 1, T0 * US + 199999), AVAIL_RATE);
-    ck_assert_int_eq(sched_avail(&host, &lim, 1, T0 * US + 200000), AVAIL_OK);
+    /* 5/s: 200 ms, 2% wider */
+    ck_assert_int_eq(sched_rate_slot(&host, &lim), T0 * US + 204000);
+    ck_assert_int_eq(sched_avail(&host, &lim, 1, T0 * US + 203999), AVAIL_RATE);
+    ck_assert_int_eq(sched_avail(&host, &lim, 1, T0 * US + 204000), AVAIL_OK);
     /* a late claim starts from now, never earns a burst */
     sched_rate_take(&host, &lim, T0 * US + 5 * US);
-    ck_assert_int_eq(sched_rate_slot(&host, &lim), T0 * US + 5 * US + 200000);
-    /* 14 a minute: one each 4.285715 s, rounded up */
+    ck_assert_int_eq(sched_rate_slot(&host, &lim), T0 * US + 5 * US + 204000);
+    /* 14 a minute: 4.285715 s (rounded up), and 85715 us more */
     lim.rate = 14;
     lim.rate_per = 60;
     host.rate_tat_us = 0;
     sched_rate_take(&host, &lim, T0 * US);
-    ck_assert_int_eq(sched_rate_slot(&host, &lim), T0 * US + 4285715);
+    ck_assert_int_eq(sched_rate_slot(&host, &lim), T0 * US + 4285715 + 85715);
 }
 END_TEST
 
@@ -200,7 +201,7 @@ START_TEST(test_rate_wait)
 	ck_assert_int_ge(pick(T0 * US, 1, 0), 0);
     ck_assert_int_eq(pick(T0 * US + 1000, 1, &p), -1);
     ck_assert_int_eq(p.probe, 0);
-    ck_assert_int_eq(p.wait_us, T0 * US + US);
+    ck_assert_int_eq(p.wait_us, T0 * US + US + 20000);
     /* a and b became busy at the 2nd and 3rd pick: c is the new one */
     ck_assert_int_eq(p.nbusy, 1);
     ck_assert_int_eq(p.busy[0], 2);
@@ -208,7 +209,7 @@ START_TEST(test_rate_wait)
     /* busy is logged once: the next pick reports no new busy host */
     ck_assert_int_eq(pick(T0 * US + 2000, 1, &p), -1);
     ck_assert_int_eq(p.nbusy, 0);
-    ck_assert_int_ge(pick(T0 * US + US, 1, 0), 0);
+    ck_assert_int_ge(pick(T0 * US + US + 20000, 1, 0), 0);
 }
 END_TEST
 
@@ -292,14 +293,14 @@ START_TEST(test_mail_gate)
     lims[1].rate = 20;
     lims[1].rate_per = 1;
     rrstate_open(&st, dir, &list);
-    /* three MAIL FROMs due at once: spaced 50 ms apart at the wire */
+    /* three MAIL FROMs due at once: spaced 51 ms apart at the wire */
     ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US), 0);
-    ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US), 50000);
+    ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US), 51000);
     ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US + 10000),
-		     90000);
+		     92000);
     /* later than its slot: at once, and the next one an interval on */
     ck_assert_int_eq(rrstate_mail_gate(&st, 1, &lims[1], T0 * US + US), 0);
-    ck_assert_int_eq(st.hosts[1].mail_tat_us, T0 * US + US + 50000);
+    ck_assert_int_eq(st.hosts[1].mail_tat_us, T0 * US + US + 51000);
     /* no rate: no gate */
     ck_assert_int_eq(rrstate_mail_gate(&st, 0, &lims[0], T0 * US), 0);
     rrstate_close(&st);
@@ -315,8 +316,8 @@ START_TEST(test_busy_news)
     ck_assert_int_eq(pick(T0 * US, 1, &p), 0);
     ck_assert_int_ne(pick(T0 * US + 1000, 1, &p), 0);	/* a is busy: news */
     ck_assert_int_eq(p.nbusy, 1);
-    ck_assert_int_eq(pick(T0 * US + US, 1, &p), 0);	/* its next slot */
-    ck_assert_int_ne(pick(T0 * US + US + 1000, 1, &p), 0);
+    ck_assert_int_eq(pick(T0 * US + US + 20000, 1, &p), 0);	/* its next slot */
+    ck_assert_int_ne(pick(T0 * US + US + 21000, 1, &p), 0);
     ck_assert_int_eq(p.nbusy, 0);			/* busy again: no news */
     ck_assert_int_eq(pick((T0 + 120) * US, 1, &p), 0);
     ck_assert_int_ne(pick((T0 + 120) * US + 1000, 1, &p), 0);

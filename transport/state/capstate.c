@@ -65,7 +65,8 @@ static void cap_avail(struct rrstate *st, const struct rr_cap *cap,
 	host = &st->hosts[i];
 	lim = &cap->lims[i];
 	/* A slot claimed beyond one interval ahead: the clock went back. */
-	if (host->rate_tat_us > now_us + lim->rate_per * 1000000LL)
+	if (lim->rate > 0 && host->rate_tat_us > now_us
+	    + sched_rate_interval(lim))
 	    host->rate_tat_us = now_us;
 	/* Values no run of the scheduler makes: a damaged file. */
 	if (host->swrr_current > SWRR_MAX || host->swrr_current < -SWRR_MAX)
@@ -274,7 +275,7 @@ int64_t rrstate_mail_gate(struct rrstate *st, int index,
 
     if (lim->rate <= 0)
 	return (0);
-    interval = (lim->rate_per * 1000000LL + lim->rate - 1) / lim->rate;
+    interval = sched_rate_interval(lim);
     rrstate_begin(st, (time_t) (now_us / 1000000));
     host = &st->hosts[index];
     /* Far ahead (waiters queue up, but not for an hour): the clock went

@@ -11,6 +11,7 @@
  *	int	sched_swrr(hosts, lims, eligible, count)
  *
  *	void	sched_rate_take(host, lim, now_us)
+ *	int64_t	sched_rate_interval(lim)
  *	int64_t	sched_rate_slot(host, lim)
  *
  *	void	sched_quota_roll(host, lim, now)
@@ -39,7 +40,11 @@
  *
  *	sched_rate_take() claims one delivery start under a rate limit:
  *	GCRA with no burst, so starts are at least per/rate apart and no
- *	interval of per seconds holds more than rate of them. The one
+ *	interval of per seconds holds more than rate of them. The spacing
+ *	is sched_rate_interval(): per/rate and 2% more, because a start
+ *	that is a few milliseconds late (a busy machine) followed by one
+ *	on time would otherwise put rate + 1 of them into one interval at
+ *	the server; a host is used to 98% of its rate. The one
  *	value kept is the theoretical arrival time: a process killed with
  *	-9 leaks nothing. sched_rate_slot() is when the next start may be.
  *
@@ -51,6 +56,7 @@
 #include "state/sched.h"
 
 #define US	1000000LL
+#define RATE_MARGIN	50		/* an interval 1/50 wider */
 
 const char *const sched_avail_name[] = {
     "ok", "down", "saturated", "busy", "busy", "tried",
@@ -148,6 +154,23 @@ int     sched_swrr(struct rr_host *hosts, const struct host_limits *lims,
     return (best);
 }
 
+/*
+ * sched_rate_interval - microseconds between two starts under the rate
+ * (0 without one): per/rate, 2% wider, so that the scheduling jitter of a busy machine (a
+ * start a few milliseconds late, the next one on time) never puts rate + 1
+ * starts into one interval of per seconds at the server.
+ */
+
+int64_t sched_rate_interval(const struct host_limits *lim)
+{
+    int64_t exact;
+
+    if (lim->rate <= 0)
+	return (0);
+    exact = (lim->rate_per * US + lim->rate - 1) / lim->rate;
+    return (exact + (exact + RATE_MARGIN - 1) / RATE_MARGIN);
+}
+
 /* sched_rate_take - claim one delivery start under the rate limit */
 
 void    sched_rate_take(struct rr_host *host, const struct host_limits *lim,
@@ -157,7 +180,7 @@ void    sched_rate_take(struct rr_host *host, const struct host_limits *lim,
 
     if (lim->rate <= 0)
 	return;
-    interval = (lim->rate_per * US + lim->rate - 1) / lim->rate;
+    interval = sched_rate_interval(lim);
     if (host->rate_tat_us < now_us)
 	host->rate_tat_us = now_us;
     host->rate_tat_us += interval;

@@ -28,6 +28,7 @@ extern int sched_swrr(struct rr_host *hosts, const struct host_limits *lims,
 		              const int *eligible, int count);
 extern void sched_rate_take(struct rr_host *host,
 			            const struct host_limits *lim, int64_t now_us);
+extern int64_t sched_rate_interval(const struct host_limits *lim);
 extern int64_t sched_rate_slot(const struct rr_host *host,
 			               const struct host_limits *lim);
 extern void sched_quota_roll(struct rr_host *host,
