@@ -266,7 +266,7 @@ msg(c, "<joe@chain1.test>", SMFIR_CONTINUE)
 msg(c, "<joe@exp.test>", SMFIR_REPLYCODE)
 msg(c, "<>", SMFIR_CONTINUE)
 check(mt.abort(c) == nil, "abort")
-check(os.execute("kill -HUP " .. MILTER_PID .. " && sleep 1"), "reload")
+check(reload_wait(), "reload")
 local d = open("2001:db8::1")
 msg(d, "<joe@pass.test>", SMFIR_CONTINUE)
 mt.disconnect(c)
@@ -297,7 +297,8 @@ local function fields(rspf, ar)
     mt.disconnect(c)
 end
 fields(true, false)
-check(os.execute("printf 'header = authentication-results\\\\n' >> " .. CONF .. " && kill -HUP " .. MILTER_PID .. " && sleep 0.5"), "reload")
+check(os.execute("printf 'header = authentication-results\\\\n' >> " .. CONF), "append")
+check(reload_wait(), "reload")
 fields(false, true)
 EOF2
 }
