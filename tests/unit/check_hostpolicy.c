@@ -9,7 +9,7 @@
 #include "unit.h"
 #include "conf/hostpolicy.h"
 
-static char path[] = "/tmp/h-cap-check_hostpolicy.XXXXXX";
+static char path[] = "/tmp/check_hostpolicy.XXXXXX";
 
 /* write_bytes - a temporary file with len bytes of data */
 
@@ -17,7 +17,7 @@ static void write_bytes(const char *data, size_t len)
 {
     int     fd;
 
-    strcpy(path, "/tmp/h-cap-check_hostpolicy.XXXXXX");
+    strcpy(path, "/tmp/check_hostpolicy.XXXXXX");
     ck_assert_int_ge(fd = mkstemp(path), 0);
     ck_assert_int_eq(write(fd, data, len), (int) len);
     close(fd);
@@ -141,9 +141,9 @@ START_TEST(test_defaults)
 			       sizeof(err)), 0);
     hostpolicy_limits(&p, "[b.example]", &lim);
     ck_assert_int_eq(lim.weight, 1);
-    ck_assert_int_eq(hostpolicy_load("/tmp/h-cap-no-such-file", &p, err,
+    ck_assert_int_eq(hostpolicy_load("/nonexistent/rrelay-no-such-file", &p, err,
 				     sizeof(err)), -1);
-    ck_assert_msg(strstr(err, "/tmp/h-cap-no-such-file: No such file"),
+    ck_assert_msg(strstr(err, "/nonexistent/rrelay-no-such-file: No such file"),
 		  "%s", err);
 }
 END_TEST

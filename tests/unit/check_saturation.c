@@ -9,7 +9,7 @@
 #include "unit.h"
 #include "conf/saturation.h"
 
-static char path[] = "/tmp/h-cap-check_saturation.XXXXXX";
+static char path[] = "/tmp/check_saturation.XXXXXX";
 
 /* write_bytes - a temporary file with len bytes of data */
 
@@ -17,7 +17,7 @@ static void write_bytes(const char *data, size_t len)
 {
     int     fd;
 
-    strcpy(path, "/tmp/h-cap-check_saturation.XXXXXX");
+    strcpy(path, "/tmp/check_saturation.XXXXXX");
     ck_assert_int_ge(fd = mkstemp(path), 0);
     ck_assert_int_eq(write(fd, data, len), (int) len);
     close(fd);
@@ -304,7 +304,7 @@ START_TEST(test_limits)
     ck_assert_int_eq(saturation_load(path, &sat, err, sizeof(err)), -1);
     unlink(path);
     ck_assert_msg(strstr(err, ":1: NUL byte in line"), "%s", err);
-    ck_assert_int_eq(saturation_load("/tmp/h-cap-no-such-file", &sat, err,
+    ck_assert_int_eq(saturation_load("/nonexistent/rrelay-no-such-file", &sat, err,
 				     sizeof(err)), -1);
     ck_assert_msg(strstr(err, "No such file"), "%s", err);
 }
