@@ -66,7 +66,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS) -pthread
 OBJ        = $(BUILD)/obj
 
 COMMON_SRC    = $(wildcard common/*.c)
-TRANSPORT_SRC = $(filter-out transport/main.c transport/cache/cache_main.c,\
+TRANSPORT_SRC = $(filter-out transport/main.c transport/daemon/cache_main.c,\
 		  $(wildcard transport/*.c transport/*/*.c))
 FILTER_SRC    = $(filter-out filter/main.c,$(wildcard filter/*.c))
 UNIT_SRC      = $(wildcard tests/unit/check_*.c)
@@ -112,7 +112,7 @@ $(LIB_FILTER): $(FILTER_SRC:%.c=$(OBJ)/%.o)
 $(BUILD)/rrelay: $(OBJ)/transport/main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/rrelay-cache: $(OBJ)/transport/cache/cache_main.o $(LIB_TRANSPORT) $(LIB_COMMON)
+$(BUILD)/rrelay-cache: $(OBJ)/transport/daemon/cache_main.o $(LIB_TRANSPORT) $(LIB_COMMON)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/rrelay-milter: $(OBJ)/filter/main.o $(LIB_FILTER) $(LIB_COMMON)

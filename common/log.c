@@ -242,6 +242,19 @@ static int log_postfix_connect(const char *path, char *why, size_t whylen)
     return (fd);
 }
 
+/*
+ * log_replace_fd - fd is the target now; close the old one (never fd
+ * itself: after close_range() the old number may have been given again)
+ */
+
+static void log_replace_fd(int fd)
+{
+    if ((log_target == TARGET_FILE || log_target == TARGET_POSTLOG)
+	&& log_fd > 2 && log_fd != fd)
+	(void) close(log_fd);
+    log_fd = fd;
+}
+
 /* log_open_postfix - postlogd when maillog_file is set, else syslog */
 
 static int log_open_postfix(char *why, size_t whylen)
@@ -258,8 +271,8 @@ static int log_open_postfix(char *why, size_t whylen)
     }
     if ((fd = log_postfix_connect(sock, why, whylen)) < 0)
 	return (-1);
+    log_replace_fd(fd);
     log_target = TARGET_POSTLOG;
-    log_fd = fd;
     return (0);
 }
 
@@ -275,11 +288,8 @@ static int log_open_file(const char *target, char *why, size_t whylen)
 	snprintf(why, whylen, "open log file %s: %s", target, strerror(errno));
 	return (-1);
     }
-    if ((log_target == TARGET_FILE || log_target == TARGET_POSTLOG)
-	&& log_fd > 2)
-	(void) close(log_fd);
+    log_replace_fd(fd);
     log_target = TARGET_FILE;
-    log_fd = fd;
     return (0);
 }
 

@@ -77,38 +77,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "log.h"
-#include "msg/address.h"
-#include "handback.h"
-#include "state/prom.h"
+#include "delivery.h"
 #include "conf/hostlist.h"
+#include "ipc/handoff_client.h"
 #include "net/netio.h"
 #include "msg/outcome.h"
-#include "relay.h"
 #include "conf/rrconfig.h"
-#include "state/rrstate.h"
-#include "msg/spool.h"
 #include "state/status.h"
 
-#define OVERRIDES_MAX	64
 #define BACKSTOP	5		/* seconds past deadline: hard stop */
-
-struct args {
-    const char *config;
-    int     config_given;
-    char   *overrides[OVERRIDES_MAX];
-    int     n_overrides;
-    const char *queue_id;
-    const char *sender;
-    const char *destinations;
-    char  **rcpts;
-    int     nrcpt;
-};
-
-static const char usage_text[] =
-"usage: rrelay [-c FILE] [-o NAME=VALUE]... [-q QUEUE_ID] -f SENDER "
-"-n DESTINATIONS -- RECIPIENT...";
 
 /* finish - print the status line pipe(8) reads, release logs, exit */
 
@@ -120,17 +98,6 @@ static void finish(const struct outcome *outcome)
     fflush(stdout);
     log_release();
     exit(outcome->status);
-}
-
-/* defer_now - trouble of our own: defer with a 4.X.Y text */
-
-static void defer_now(const char *queue_id, const char *dsn, const char *why)
-{
-    struct outcome outcome;
-
-    outcome_defer(&outcome, dsn, "%s", why);
-    log_error("%s: %s", queue_id, outcome.text);
-    finish(&outcome);
 }
 
 /* backstop - the soft deadline failed to stop us; defer before pipe(8) bounces */
@@ -146,162 +113,22 @@ static void backstop(int sig)
     _exit(75);
 }
 
-/* parse_args - the delivery command line */
+/* deliver - one message: by a worker of the daemon, or here */
 
-static int parse_args(int argc, char **argv, struct args *args, char *err,
-		              size_t errlen)
+static void deliver(int argc, char **argv, long long start_ms)
 {
-    int     ch;
-
-    if (errlen > 0)
-	err[0] = 0;				/* written on every path */
-
-    memset(args, 0, sizeof(*args));
-    args->config = RRELAY_CONFIG;
-    args->queue_id = "NOQUEUE";
-    opterr = 0;
-    while ((ch = getopt(argc, argv, "+c:o:q:f:n:")) != -1) {
-	switch (ch) {
-	case 'c':
-	    args->config = optarg;
-	    args->config_given = 1;
-	    break;
-	case 'o':
-	    if (args->n_overrides >= OVERRIDES_MAX) {
-		snprintf(err, errlen, "too many -o options");
-		return (-1);
-	    }
-	    args->overrides[args->n_overrides++] = optarg;
-	    break;
-	case 'q':
-	    args->queue_id = optarg;
-	    break;
-	case 'f':
-	    args->sender = optarg;
-	    break;
-	case 'n':
-	    args->destinations = optarg;
-	    break;
-	default:
-	    snprintf(err, errlen, "bad option -%c; %s", optopt, usage_text);
-	    return (-1);
-	}
-    }
-    args->rcpts = argv + optind;
-    args->nrcpt = argc - optind;
-    return (0);
-}
-
-/* load_config - settings and the log target */
-
-static int load_config(const struct args *args, struct rrconfig *conf,
-		               char *err, size_t errlen)
-{
-    char    why[CF_ERR_MAX];
-
-    if (errlen > 0)
-	err[0] = 0;				/* written on every path */
-
-    if (rrconfig_load(conf, args->config, args->config_given,
-		      args->overrides, args->n_overrides, why,
-		      sizeof(why)) < 0) {
-	snprintf(err, errlen, "configuration error: %s", why);
-	return (-1);
-    }
-    if (log_open("rrelay", conf->log, why, sizeof(why)) < 0) {
-	snprintf(err, errlen, "configuration error: %s", why);
-	return (-1);
-    }
-    return (0);
-}
-
-/* check_addresses - bad syntax is permanent (RFC 3463: 5.1.7 sender, 5.1.3 recipient) */
-
-static void check_addresses(const struct args *args, struct rcpt *rcpts)
-{
-    const char *why;
-    const char *sender_why = address_check(args->sender, 1);
-    const char *dsn = sender_why ? "5.1.7" : "5.1.3";
-    int     i;
-
-    for (i = 0; i < args->nrcpt; i++) {
-	rcpts[i].addr = args->rcpts[i];
-	why = sender_why ? sender_why : address_check(rcpts[i].addr, 0);
-	if (why == 0)
-	    continue;
-	rcpt_set(&rcpts[i], RCPT_PERM, dsn, "bad %s address syntax: %s",
-		 sender_why ? "sender" : "recipient", why);
-	log_info("%s: to=<%s>, relay=none, delay=0, dsn=%s, "
-		 "status=bounced (%s)", args->queue_id, rcpts[i].addr, dsn,
-		 rcpts[i].reason);
-    }
-}
-
-/* deliver - relay to the hosts, then hand back what must go back */
-
-static void deliver(const struct args *args, const struct rrconfig *conf,
-		            long long start_ms)
-{
-    struct hostlist list;
-    struct rrstate state;
-    struct spool spool;
-    struct smtp_request req;
-    struct relay relay;
-    struct capacity cap;
+    struct delivery d;
     struct outcome outcome;
-    struct rcpt *rcpts;
-    char    why[1024];
+    long long deadline_ms;
 
-    if (hostlist_parse(args->destinations, &list, why, sizeof(why)) < 0)
-	defer_now(args->queue_id, "4.3.5", why);
-    if (spool_read(&spool, 0, conf->state_directory, why, sizeof(why)) < 0)
-	defer_now(args->queue_id, spool.full ? "4.3.1" : "4.3.0", why);
-    if ((rcpts = calloc((size_t) args->nrcpt, sizeof(*rcpts))) == 0)
-	defer_now(args->queue_id, "4.3.0", "out of memory");
-    check_addresses(args, rcpts);
-    memset(&req, 0, sizeof(req));
-    req.conf = conf;
-    req.queue_id = args->queue_id;
-    req.sender = args->sender;
-    req.rcpts = rcpts;
-    req.nrcpt = args->nrcpt;
-    req.spool = &spool;
-    req.start_ms = start_ms;
-    req.deadline_ms = start_ms + conf->deadline * 1000LL;
-    memset(&relay, 0, sizeof(relay));
-    relay.list = &list;
-    relay.state = &state;
-    relay.req = &req;
-    rrstate_open(&state, conf->state_directory, &list);
-    rrstate_limit(&state, conf->max_backoff);
-    if (conf->host_policy) {
-	capacity_init(&cap, conf, &list);
-	relay.cap = &cap;
-    }
-    relay_message(&relay);
-    if (relay.cap)
-	capacity_close(relay.cap);
-    rrstate_close(&state);
-    if (prom_flush(conf->state_directory, relay.changed, why, sizeof(why)) < 0)
-	log_warn("%s: metrics file not written: %s", args->queue_id, why);
-    outcome_decide(rcpts, args->nrcpt, &outcome);
-    if ((outcome.handback_perm
-	 && handback(conf, args->queue_id, &spool, args->sender, rcpts,
-		     args->nrcpt, RCPT_PERM, why, sizeof(why)) < 0)
-	|| (outcome.handback_temp
-	    && handback(conf, args->queue_id, &spool, args->sender, rcpts,
-			args->nrcpt, RCPT_TEMP, why, sizeof(why)) < 0))
-	outcome_defer(&outcome, "4.3.0", "could not hand recipients back to "
-		      "Postfix: %s", why);
-    else if (outcome.status == EXIT_SENT && relay.delivered_via[0])
-	snprintf(outcome.text, sizeof(outcome.text), "delivered via %s",
-		 relay.delivered_via);
-    log_info("%s: result=%s, exit=%d (%s)", args->queue_id,
-	     outcome.status == EXIT_SENT ? "sent" :
-	     outcome.status == EXIT_BOUNCE ? "bounced" : "deferred",
-	     outcome.status, outcome.text[0] ? outcome.text : "-");
-    spool_close(&spool);
-    free(rcpts);
+    if (delivery_setup(&d, argc, argv, &outcome) < 0)
+	finish(&outcome);
+    signal(SIGALRM, backstop);
+    alarm((unsigned) (d.conf.deadline + BACKSTOP));
+    deadline_ms = start_ms + d.conf.deadline * 1000LL;
+    if (handoff_deliver(&d.conf, d.queue_id, argc, argv, start_ms,
+			deadline_ms, &outcome) == HANDOFF_SELF)
+	delivery_run(&d, 0, start_ms, deadline_ms, &outcome);
     finish(&outcome);
 }
 
@@ -328,13 +155,13 @@ static int take_flag(int *argc, char **argv, const char *flag)
 
 static int run_status(int argc, char **argv)
 {
-    struct args args;
+    struct delivery args;
     struct rrconfig conf;
     char    err[1024];
     int     json = take_flag(&argc, argv, "--json");
     int     status;
 
-    if (parse_args(argc, argv, &args, err, sizeof(err)) < 0
+    if (delivery_args(argc, argv, &args, err, sizeof(err)) < 0
 	|| args.nrcpt > 0 || args.sender || args.destinations) {
 	fprintf(stderr, "usage: rrelay status [--json] [-c FILE] "
 		"[-o NAME=VALUE]...\n");
@@ -379,9 +206,6 @@ static int run_check(int argc, char **argv)
 
 int     main(int argc, char **argv)
 {
-    struct args args;
-    struct rrconfig conf;
-    char    err[1024];
     long long start_ms = netio_now_ms();
 
     /* The package's set-gid postdrop, for log = postfix: until log_open(). */
@@ -397,19 +221,6 @@ int     main(int argc, char **argv)
 	return (log_privs_drop() < 0 ? 1 : run_check(argc - 1, argv + 1));
     signal(SIGPIPE, SIG_IGN);
     log_hold(1);
-    if (parse_args(argc, argv, &args, err, sizeof(err)) < 0)
-	defer_now(args.queue_id, "4.3.5", err);
-    if (load_config(&args, &conf, err, sizeof(err)) < 0)
-	defer_now(args.queue_id, "4.3.5", err);
-    signal(SIGALRM, backstop);
-    alarm((unsigned) (conf.deadline + BACKSTOP));
-    if (args.sender == 0)
-	defer_now(args.queue_id, "4.3.5", "no -f SENDER given (use -f '' "
-		  "for the null sender)");
-    if (args.destinations == 0)
-	defer_now(args.queue_id, "4.3.5", "no -n DESTINATIONS given");
-    if (args.nrcpt == 0)
-	defer_now(args.queue_id, "4.3.0", "no recipients given");
-    deliver(&args, &conf, start_ms);
+    deliver(argc, argv, start_ms);
     return (EXIT_DEFER);
 }

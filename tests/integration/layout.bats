@@ -11,7 +11,7 @@
 bats_require_minimum_version 1.5.0
 
 REPO=$BATS_TEST_DIRNAME/../..
-LAYERS=(top cache smtp tls ipc state conf msg net)
+LAYERS=(daemon top cache smtp tls ipc state conf msg net)
 
 # rank NAME: the layer's position from the bottom (net is 1); 0 if unknown
 rank() {

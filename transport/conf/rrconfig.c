@@ -96,6 +96,16 @@ static int check_socket(const char *value, char *why, size_t whylen)
     return (-1);
 }
 
+/* check_socket_or_empty - as check_socket, or "" for the default */
+
+static int check_socket_or_empty(const char *value, char *why, size_t whylen)
+{
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
+    return (value[0] ? check_socket(value, why, whylen) : 0);
+}
+
 static const struct cf_entry rr_settings[] = {
     {"state_directory", CF_STR, "/var/lib/rrelay", 0, 0, 0, OFF(state_directory), check_absolute},
     {"connect_timeout", CF_TIME, "10s", 1, 3600, 0, OFF(connect_timeout), 0},
@@ -129,6 +139,9 @@ static const struct cf_entry rr_settings[] = {
     {"connection_cache_per_host", CF_INT, "20", 1, 1000, 0, OFF(cache_per_host), 0},
     {"tls_connection_reuse", CF_BOOL, "yes", 0, 0, 0, OFF(tls_conn_reuse), 0},
     {"tls_proxy_limit", CF_INT, "100", 1, 1000, 0, OFF(tls_proxy_limit), 0},
+    {"handoff", CF_BOOL, "yes", 0, 0, 0, OFF(handoff), 0},
+    {"delivery_socket", CF_STR, "", 0, 0, 0, OFF(delivery_socket), check_socket_or_empty},
+    {"delivery_workers", CF_INT, "20", 0, 500, 0, OFF(delivery_workers), 0},
     {0},
 };
 
@@ -319,6 +332,35 @@ static int load_capacity(struct rrconfig *conf, char *err, size_t errlen)
     return (0);
 }
 
+/* default_delivery_socket - "": deliver.sock beside cache_socket */
+
+static int default_delivery_socket(struct rrconfig *conf, char *err,
+				           size_t errlen)
+{
+    const char *slash = strrchr(conf->cache_socket, '/');
+    size_t  dirlen = slash ? (size_t) (slash - conf->cache_socket) : 0;
+    char    path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
+    if (conf->delivery_socket[0])
+	return (0);
+    if (dirlen + sizeof("/deliver.sock") > sizeof(path)) {
+	snprintf(err, errlen, "delivery_socket: deliver.sock beside "
+		 "cache_socket is too long for a unix socket; set it");
+	return (-1);
+    }
+    snprintf(path, sizeof(path), "%.*s/deliver.sock", (int) dirlen,
+	     conf->cache_socket);
+    free(conf->delivery_socket);
+    if ((conf->delivery_socket = strdup(path)) == 0) {
+	snprintf(err, errlen, "out of memory");
+	return (-1);
+    }
+    return (0);
+}
+
 /* rrconfig_load - read and cross-check the settings */
 
 int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
@@ -359,7 +401,8 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 		 "name", where, conf->helo_name);
 	return (-1);
     }
-    if (load_tls(conf, &src, err, errlen) < 0)
+    if (default_delivery_socket(conf, err, errlen) < 0
+	|| load_tls(conf, &src, err, errlen) < 0)
 	return (-1);
     return (load_capacity(conf, err, errlen));
 }

@@ -43,6 +43,9 @@ struct rrconfig {
     long    cache_per_host;		/* idle connections per host */
     int     tls_conn_reuse;		/* rrelay-cache as the TLS end */
     long    tls_proxy_limit;		/* its TLS ends at one time */
+    int     handoff;			/* hand deliveries to its workers */
+    char   *delivery_socket;		/* ... on this socket */
+    long    delivery_workers;		/* how many it runs */
     struct tls_policy *tls_policy;	/* loaded from tls_policy_file */
     struct auth_table *auth;		/* loaded from auth_file */
     struct host_policy *host_policy;	/* loaded from host_policy_file */

@@ -23,6 +23,8 @@
  *	int	cache_ext_join(ext, count, buf, len)
  *
  *	int	cache_ext_split(text, ext, max)
+ *
+ *	void	cache_client_reset()
  * DESCRIPTION
  *	rrelay asks rrelay-cache (on the socket cache_socket) for an idle
  *	connection before it connects to the host that round-robin
@@ -76,6 +78,10 @@
  *	state is unknown: the caller must drop it, and the process asks
  *	the cache nothing more.
  *
+ *	cache_client_reset() starts a new delivery in the same process
+ *	(a delivery worker, worker.c): a cache that was not there or did
+ *	not answer is asked again.
+ *
  *	cache_ext_join() and cache_ext_split() turn the EHLO keyword
  *	lines into the text that travels with a connection and back;
  *	join returns -1 when they don't fit, split the number of lines.
@@ -121,6 +127,13 @@ int     cache_key(char *buf, size_t len, const char *dest, int level,
     return (0);
 }
 
+/* cache_client_reset - a new delivery in the same process: ask the cache again */
+
+void    cache_client_reset(void)
+{
+    cache_gone = 0;
+}
+
 /* cache_drop - forget the connection to the cache */
 
 static void cache_drop(void)
@@ -128,71 +141,6 @@ static void cache_drop(void)
     if (cache_sock >= 0)
 	(void) close(cache_sock);
     cache_sock = -1;
-}
-
-/* peer_uid - the uid of the process at the other end of sock, or -1 */
-
-static long peer_uid(int sock)
-{
-    struct ucred cred;
-    socklen_t len = sizeof(cred);
-
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0
-	|| len != sizeof(cred))
-	return (-1);
-    return ((long) cred.uid);
-}
-
-/* dir_owned - path's directory is owned by uid, and nobody else may write to it */
-
-static int dir_owned(const char *path, uid_t uid, char *why, size_t whylen)
-{
-    char    dir[sizeof(((struct sockaddr_un *) 0)->sun_path)];
-    char   *slash;
-    struct stat st;
-
-    if (whylen > 0)
-	why[0] = 0;				/* written on every path */
-
-    snprintf(dir, sizeof(dir), "%s", path);
-    if ((slash = strrchr(dir, '/')) == 0)
-	snprintf(dir, sizeof(dir), ".");
-    else
-	slash[slash == dir] = 0;		/* "/x" keeps "/" */
-    if (lstat(dir, &st) < 0) {
-	snprintf(why, whylen, "%s: %s", dir, strerror(errno));
-	return (0);
-    }
-    if (!S_ISDIR(st.st_mode) || st.st_uid != uid
-	|| (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-	snprintf(why, whylen, "its directory %s is owned by uid %ld, mode "
-		 "%04o; it must be a directory of uid %ld that no one else "
-		 "may write to", dir, (long) st.st_uid,
-		 (unsigned) (st.st_mode & 07777), (long) uid);
-	return (0);
-    }
-    return (1);
-}
-
-/* trusted - the cache at sock runs as us (or root), in a directory no one else may write to */
-
-static int trusted(int sock, const char *path, char *why, size_t whylen)
-{
-    long    uid = peer_uid(sock);
-
-    if (whylen > 0)
-	why[0] = 0;				/* written on every path */
-
-    if (uid < 0) {
-	snprintf(why, whylen, "its uid is unknown: %s", strerror(errno));
-	return (0);
-    }
-    if (uid != (long) geteuid() && uid != 0) {
-	snprintf(why, whylen, "it runs as uid %ld, not as uid %ld or root",
-		 uid, (long) geteuid());
-	return (0);
-    }
-    return (dir_owned(path, (uid_t) uid, why, whylen));
 }
 
 /* cache_open - connect to the cache, unless connected or known gone */
@@ -217,7 +165,7 @@ static int cache_open(const struct rrconfig *conf)
 	cache_gone = 1;
 	return (-1);
     }
-    if (!trusted(cache_sock, conf->cache_socket, why, sizeof(why))) {
+    if (!ipc_trusted(cache_sock, conf->cache_socket, why, sizeof(why))) {
 	log_warn("not using the cache at %s: %s", conf->cache_socket, why);
 	cache_drop();
 	cache_gone = 1;				/* once per process */
@@ -367,11 +315,12 @@ int     cache_put(const struct rrconfig *conf, const char *key,
 	&& cache_msg_text(msg.key, sizeof(msg.key), key, 0) == 0
 	&& cache_msg_text(msg.relay, sizeof(msg.relay), conn->relay, 0) == 0
 	&& cache_msg_text(msg.addr, sizeof(msg.addr), conn->addr, 0) == 0
-	&& cache_msg_text(msg.ext, sizeof(msg.ext), conn->ext, 1) == 0
-	&& cache_open(conf) == 0) {
+	&& cache_msg_text(msg.ext, sizeof(msg.ext), conn->ext, 1) == 0) {
 	msg.tls.flags = conn->tls.flags;	/* the result, not TLS_DONE's text */
 	memcpy(msg.tls.version, conn->tls.version, sizeof(msg.tls.version));
 	memcpy(msg.tls.cipher, conn->tls.cipher, sizeof(msg.tls.cipher));
+	if (cache_open(conf) < 0)
+	    return (-1);
 	if ((status = cache_send(cache_sock, &msg, conn->fd)) == 0)
 	    (void) close(conn->fd);
 	cache_drop();				/* nothing more to ask */

@@ -32,6 +32,7 @@ struct cache_use {
     char    tls_key[CACHE_KEY_MAX];	/* its TLS session's, or "" */
 };
 
+extern void cache_client_reset(void);
 extern int cache_key(char *buf, size_t len, const char *dest, int level,
 		             const char *helo, const char *policy);
 extern int cache_get(const struct rrconfig *conf, const char *key,

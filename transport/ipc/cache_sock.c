@@ -12,6 +12,12 @@
  *	int	cache_recv(sock, msg, fd, why, whylen)
  *
  *	int	cache_stream_socket(fd, local)
+ *
+ *	int	ipc_send(sock, buf, len, fd)
+ *
+ *	ssize_t	ipc_recv(sock, buf, size, fd, why, whylen)
+ *
+ *	int	ipc_trusted(sock, path, why, whylen)
  * DESCRIPTION
  *	Both ends of the rrelay-cache socket (SOCK_SEQPACKET, AF_UNIX)
  *	use these. Neither call waits: the caller polls first.
@@ -31,6 +37,18 @@
  *	that follows is a poll with a time limit, and a blocking read or
  *	handshake would ignore it. Both ends use it: rrelay for what the
  *	cache hands over, the cache for the socket of a TLS_START.
+ *
+ *	ipc_send() and ipc_recv() are the same for any record: the
+ *	hand-over of a whole delivery (handoff_client.c) uses them too.
+ *	ipc_recv() returns the record's length with at most one
+ *	descriptor, and refuses a record that was cut short or came with
+ *	more than one (closing them all).
+ *
+ *	ipc_trusted() tells whether the daemon at the other end of sock
+ *	(at path) may be trusted: it runs as our effective uid or as root
+ *	(SO_PEERCRED), and path's directory is owned by that uid and may
+ *	not be written to by others (then anyone could have put a socket
+ *	there). Otherwise it says why.
  * DIAGNOSTICS
  *	cache_send() returns 0 or -1 (errno set). cache_recv() returns
  *	1 with the message (and *fd, or -1), 0 at end of file, or -1 with
@@ -44,15 +62,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "ipc/cache_sock.h"
 
 #define FDS_MAX		4		/* room to notice extra descriptors */
 
-/* cache_send - one message, maybe with a descriptor */
+/* ipc_send - one record, maybe with a descriptor */
 
-int     cache_send(int sock, const struct cache_msg *msg, int fd)
+int     ipc_send(int sock, const void *buf, size_t len, int fd)
 {
     struct msghdr mh;
     struct iovec iov;
@@ -64,8 +84,8 @@ int     cache_send(int sock, const struct cache_msg *msg, int fd)
     ssize_t n;
 
     memset(&mh, 0, sizeof(mh));
-    iov.iov_base = (void *) msg;
-    iov.iov_len = sizeof(*msg);
+    iov.iov_base = (void *) buf;
+    iov.iov_len = len;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     if (fd >= 0) {
@@ -81,11 +101,18 @@ int     cache_send(int sock, const struct cache_msg *msg, int fd)
     do {
 	n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
-    if (n == (ssize_t) sizeof(*msg))
+    if (n == (ssize_t) len)
 	return (0);
     if (n >= 0)
 	errno = EMSGSIZE;
     return (-1);
+}
+
+/* cache_send - one message, maybe with a descriptor */
+
+int     cache_send(int sock, const struct cache_msg *msg, int fd)
+{
+    return (ipc_send(sock, msg, sizeof(*msg), fd));
 }
 
 /* take_fds - the descriptors of a received record; how many */
@@ -107,12 +134,11 @@ static int take_fds(struct msghdr *mh, int *fds)
     return (count);
 }
 
-/* cache_recv - one record, checked; its descriptor in *fd */
+/* ipc_recv - one whole record and at most one descriptor; its length */
 
-int     cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
-		           size_t whylen)
+ssize_t ipc_recv(int sock, void *buf, size_t size, int *fd, char *why,
+		         size_t whylen)
 {
-    char    buf[sizeof(*msg) + 1];
     struct msghdr mh;
     struct iovec iov;
     union {
@@ -123,7 +149,6 @@ int     cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
     int     nfd;
     ssize_t n;
     int     i;
-    int     status = -1;
 
     if (whylen > 0)
 	why[0] = 0;				/* written on every path */
@@ -131,7 +156,7 @@ int     cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
     *fd = -1;
     memset(&mh, 0, sizeof(mh));
     iov.iov_base = buf;
-    iov.iov_len = sizeof(buf);
+    iov.iov_len = size;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     mh.msg_control = control.buf;
@@ -146,17 +171,36 @@ int     cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
     nfd = take_fds(&mh, fds);
     if (n == 0 && nfd == 0)
 	return (0);
-    if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC))
-	snprintf(why, whylen, "message or descriptors cut short");
-    else if (cache_msg_parse(buf, (size_t) n, nfd, msg, why, whylen) == 0)
-	status = 1;
-    if (status == 1 && nfd == 1)
-	*fd = fds[0];
-    else
+    if ((mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || nfd > 1 || n == 0) {
+	snprintf(why, whylen, "%s", n == 0 ? "an empty record" : nfd > 1 ?
+		 "more than one descriptor" : "record or descriptors cut short");
 	for (i = 0; i < nfd; i++)
 	    (void) close(fds[i]);
+	errno = 0;
+	return (-1);
+    }
+    if (nfd == 1)
+	*fd = fds[0];
+    return (n);
+}
+
+/* cache_recv - one record, checked; its descriptor in *fd */
+
+int     cache_recv(int sock, struct cache_msg *msg, int *fd, char *why,
+		           size_t whylen)
+{
+    char    buf[sizeof(*msg) + 1];
+    ssize_t n = ipc_recv(sock, buf, sizeof(buf), fd, why, whylen);
+
+    if (n <= 0)
+	return ((int) n);
+    if (cache_msg_parse(buf, (size_t) n, *fd >= 0, msg, why, whylen) == 0)
+	return (1);
+    if (*fd >= 0)
+	(void) close(*fd);
+    *fd = -1;
     errno = 0;
-    return (status);
+    return (-1);
 }
 
 /* cache_stream_socket - a TCP socket, or (local) a unix stream socket; made non-blocking */
@@ -178,4 +222,69 @@ int     cache_stream_socket(int fd, int local)
 	|| fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 	return (0);
     return (1);
+}
+
+/* peer_uid - the uid of the process at the other end of sock, or -1 */
+
+static long peer_uid(int sock)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0
+	|| len != sizeof(cred))
+	return (-1);
+    return ((long) cred.uid);
+}
+
+/* dir_owned - path's directory is owned by uid, and nobody else may write to it */
+
+static int dir_owned(const char *path, uid_t uid, char *why, size_t whylen)
+{
+    char    dir[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+    char   *slash;
+    struct stat st;
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    if ((slash = strrchr(dir, '/')) == 0)
+	snprintf(dir, sizeof(dir), ".");
+    else
+	slash[slash == dir] = 0;		/* "/x" keeps "/" */
+    if (lstat(dir, &st) < 0) {
+	snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+	return (0);
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != uid
+	|| (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+	snprintf(why, whylen, "its directory %s is owned by uid %ld, mode "
+		 "%04o; it must be a directory of uid %ld that no one else "
+		 "may write to", dir, (long) st.st_uid,
+		 (unsigned) (st.st_mode & 07777), (long) uid);
+	return (0);
+    }
+    return (1);
+}
+
+/* ipc_trusted - the daemon at sock runs as us (or root), in a directory no one else may write to */
+
+int     ipc_trusted(int sock, const char *path, char *why, size_t whylen)
+{
+    long    uid = peer_uid(sock);
+
+    if (whylen > 0)
+	why[0] = 0;				/* written on every path */
+
+    if (uid < 0) {
+	snprintf(why, whylen, "its uid is unknown: %s", strerror(errno));
+	return (0);
+    }
+    if (uid != (long) geteuid() && uid != 0) {
+	snprintf(why, whylen, "it runs as uid %ld, not as uid %ld or root",
+		 uid, (long) geteuid());
+	return (0);
+    }
+    return (dir_owned(path, (uid_t) uid, why, whylen));
 }

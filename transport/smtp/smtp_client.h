@@ -23,6 +23,8 @@ struct smtp_request {
     void   *mail_ctx;
     int     (*slow_host) (void *);	/* no greeting after greeting_grace: */
     void   *slow_ctx;			/* ... nonzero to give up on the host */
+    int     (*before_dot) (void *);	/* nonzero: send no final dot, stop */
+    void   *dot_ctx;
 };
 
 enum smtp_host { SMTP_HOST_OK, SMTP_HOST_DOWN };

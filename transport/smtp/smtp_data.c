@@ -215,6 +215,21 @@ void    smtp_step_data(struct session *s)
     s->state = S_QUIT;
 }
 
+/* abandoned - nobody waits for this delivery: no final dot, no other host */
+
+static int abandoned(struct session *s)
+{
+    if (s->req->before_dot == 0 || s->req->before_dot(s->req->dot_ctx) == 0)
+	return (0);
+    s->res->local_error = 1;
+    snprintf(s->res->error, sizeof(s->res->error), "the rrelay process that "
+	     "handed this delivery over is gone; the final dot was not sent");
+    log_warn("%s: %s; the host is not blamed", s->req->queue_id,
+	     s->res->error);
+    s->state = S_DONE;
+    return (1);
+}
+
 /* smtp_step_body - stream the spooled message, converted for the wire */
 
 void    smtp_step_body(struct session *s)
@@ -242,6 +257,8 @@ void    smtp_step_body(struct session *s)
 	offset += n;
 	len = wire_convert(&wire, body_in, (size_t) n, body_out);
 	if (offset == s->req->spool->size) {	/* the end: one write */
+	    if (abandoned(s))
+		return;
 	    len += wire_finish(&wire, body_out + len);
 	    finished = 1;
 	}
@@ -253,6 +270,8 @@ void    smtp_step_body(struct session *s)
 	if (finished)
 	    break;
     }
+    if (!finished && abandoned(s))
+	return;
     if (!finished && (status = netio_write(&s->io, body_out,
 					   wire_finish(&wire, body_out),
 					   smtp_state_deadline(s))) != NETIO_OK) {

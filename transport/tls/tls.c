@@ -16,7 +16,10 @@
  *	The start-up checks of the TLS settings are rrconfig.c's. The OpenSSL context itself is built when the
  *	first connection needs TLS, so a delivery to a host without
  *	STARTTLS never pays for loading OpenSSL's trust store; a file that
- *	then fails to parse is reported as a configuration error too.
+ *	then fails to parse is reported as a configuration error too. A
+ *	process that runs many deliveries (a delivery worker) keeps the
+ *	context only while the settings it was built from, and the files
+ *	they name (inode, size, modification time), stay the same.
  *
  *	tls_prepare() makes the SSL object for one connection: SNI set to
  *	host when it is a name, and the names that verification must
@@ -38,12 +41,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tls/tls.h"
 #include "net/ossl.h"
 
 static SSL_CTX *tls_ctx;
+static char tls_ctx_key[2048];		/* the settings tls_ctx was built for */
 
 /* ssl_reason - the newest OpenSSL error, in words */
 
@@ -105,15 +110,55 @@ static int load_identity(const struct rrconfig *conf, char *err,
     return (0);
 }
 
+/* file_id - ":ino.size.mtime" of a configured file, or ":-" */
+
+static void file_id(char *buf, size_t len, const char *path)
+{
+    struct stat st;
+
+    if (path[0] && stat(path, &st) == 0)
+	snprintf(buf, len, ":%s:%lu.%lld.%lld.%ld", path,
+		 (unsigned long) st.st_ino, (long long) st.st_size,
+		 (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    else
+	snprintf(buf, len, ":%s:-", path);
+}
+
+/*
+ * context_key - what the context depends on: a delivery worker runs
+ * deliveries with different settings, and files may change under it
+ */
+
+static void context_key(const struct rrconfig *conf, char *key, size_t len)
+{
+    char    ca[600];
+    char    dir[600];
+    char    cert[600];
+    char    pkey[600];
+
+    file_id(ca, sizeof(ca), conf->tls_ca_file);
+    file_id(dir, sizeof(dir), conf->tls_ca_path);
+    file_id(cert, sizeof(cert), conf->tls_cert_file);
+    file_id(pkey, sizeof(pkey), conf->tls_key_file);
+    snprintf(key, len, "%s%s%s%s%s", conf->tls_protocols, ca, dir, cert, pkey);
+}
+
 /* tls_context - build the client context when TLS is first needed */
 
 static int tls_context(const struct rrconfig *conf, char *err, size_t errlen)
 {
+    char    key[sizeof(tls_ctx_key)];
+
     if (errlen > 0)
 	err[0] = 0;				/* written on every path */
 
-    if (tls_ctx)
+    context_key(conf, key, sizeof(key));
+    if (tls_ctx && strcmp(key, tls_ctx_key) == 0)
 	return (0);
+    if (tls_ctx)
+	SSL_CTX_free(tls_ctx);
+    tls_ctx = 0;
+    memcpy(tls_ctx_key, key, sizeof(key));
     if (tls_check_config(conf, err, errlen) < 0
 	|| ossl_load(err, errlen) < 0)
 	return (-1);

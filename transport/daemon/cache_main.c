@@ -92,6 +92,7 @@
 #include "cache/cache.h"
 #include "ipc/cache_sock.h"
 #include "cache/cache_tls.h"
+#include "daemon/workers.h"
 #include "net/netio.h"
 #include "conf/rrconfig.h"
 
@@ -116,6 +117,8 @@ struct daemon {
     struct cache_table sessions;	/* TLS sessions */
     unsigned long handed;		/* connections given out */
     int     tls_ends;			/* TLS end processes running */
+    int     deliver_fd;			/* delivery_socket, or -1 */
+    struct workers workers;		/* its delivery workers */
 };
 
 static volatile sig_atomic_t stopping;
@@ -236,10 +239,11 @@ static void write_pidfile(const char *path)
 
 /* listen_on - bind the socket, unless another cache already listens */
 
-static int listen_on(const char *path)
+static int listen_on(const char *path, int nonblock, int backlog)
 {
     struct sockaddr_un sun;
     struct stat st;
+    char    why[sizeof(sun.sun_path) + 200];
     int     fd;
 
     memset(&sun, 0, sizeof(sun));
@@ -253,13 +257,15 @@ static int listen_on(const char *path)
     if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
 	fatal("%s exists and is not a socket", path);
     (void) unlink(path);
-    if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+    if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | nonblock,
 		     0)) < 0)
 	fatal("socket: %s", strerror(errno));
     umask(077);
     if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-	|| chmod(path, 0600) < 0 || listen(fd, 64) < 0)
-	fatal("cannot listen on cache_socket: %s", strerror(errno));
+	|| chmod(path, 0600) < 0 || listen(fd, backlog) < 0) {
+	snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+	fatal("cannot listen on %s", why);
+    }
     return (fd);
 }
 
@@ -411,6 +417,8 @@ static struct timespec *wait_time(const struct daemon *d, struct timespec *ts)
     for (i = 0; i < d->nclients; i++)
 	if (due < 0 || d->clients[i].since_ms + CLIENT_IDLE_MS < due)
 	    due = d->clients[i].since_ms + CLIENT_IDLE_MS;
+    if (d->workers.running < d->workers.count && (due < 0 || now + 1000 < due))
+	due = now + 1000;			/* workers_fill() waited */
     if (due < 0)
 	return (0);
     due = due > now ? due - now : 0;
@@ -430,6 +438,8 @@ static void turn(struct daemon *d, const sigset_t *mask)
     int     i;
     int     status;
     int     saved;
+    int     how;
+    pid_t   pid;
 
     for (i = 0; i < d->nclients; i++) {
 	pfd[n].fd = d->clients[i].fd;
@@ -439,8 +449,11 @@ static void turn(struct daemon *d, const sigset_t *mask)
     pfd[n].events = POLLIN;
     status = ppoll(pfd, (nfds_t) n + 1, wait_time(d, &ts), mask);
     saved = errno;
-    while (waitpid(-1, 0, WNOHANG) > 0)		/* also after a bare SIGCHLD */
-	d->tls_ends--;
+    while ((pid = waitpid(-1, &how, WNOHANG)) > 0)	/* also after a bare SIGCHLD */
+	if (!workers_reaped(&d->workers, pid, how))
+	    d->tls_ends--;
+    if (!stopping)
+	workers_fill(&d->workers);
     if (status < 0) {
 	if (saved != EINTR)
 	    fatal("poll: %s", strerror(saved));
@@ -532,6 +545,8 @@ int     main(int argc, char **argv)
     if (log_open("rrelay-cache", d.conf.log, err, sizeof(err)) < 0)
 	fatal("configuration error: %s", err);
     pw = run_as();
+    if (d.conf.delivery_workers > 0)
+	socket_dir(d.conf.delivery_socket, pw, dir, sizeof(dir));
     socket_dir(d.conf.cache_socket, pw, dir, sizeof(dir));
     if (pw)
 	drop_privileges(pw);
@@ -557,21 +572,33 @@ int     main(int argc, char **argv)
     sa.sa_flags = SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, 0);
     signal(SIGPIPE, SIG_IGN);
-    d.listen_fd = listen_on(d.conf.cache_socket);
+    d.listen_fd = listen_on(d.conf.cache_socket, SOCK_NONBLOCK, 64);
+    d.deliver_fd = d.conf.delivery_workers > 0 ?
+	listen_on(d.conf.delivery_socket, 0, (int) d.conf.delivery_workers) : -1;
     if (!foreground) {
 	daemonize();
 	write_pidfile(pidfile);
     }
+    if (workers_init(&d.workers, &d.conf, d.deliver_fd, forget_tables, &d) < 0)
+	fatal("out of memory%s", "");
     log_info("started: uid=%ld, socket=%s, time_limit=%lds, reuse_limit=%ld, "
-	     "per_host=%ld, total=%d, tls_proxy_limit=%ld",
+	     "per_host=%ld, total=%d, tls_proxy_limit=%ld, "
+	     "delivery_workers=%ld",
 	     (long) d.uid, d.conf.cache_socket, d.conf.cache_time_limit,
 	     d.conf.cache_reuse_limit, d.conf.cache_per_host, d.table.total,
-	     d.conf.tls_proxy_limit);
+	     d.conf.tls_proxy_limit, d.conf.delivery_workers);
+    workers_fill(&d.workers);
     while (!stopping)
 	turn(&d, &orig);
     log_info("stopping: closing %d idle connections; %lu were reused; "
-	     "%d TLS ends still running", d.table.count, d.handed,
-	     d.tls_ends);
+	     "%d TLS ends still running; %d delivery workers told to stop "
+	     "after their deliveries", d.table.count, d.handed, d.tls_ends,
+	     d.workers.running);
+    workers_stop(&d.workers);
+    if (d.deliver_fd >= 0) {
+	(void) unlink(d.conf.delivery_socket);
+	(void) close(d.deliver_fd);
+    }
     cache_drain(&d.table, "rrelay-cache stopping");
     cache_drain(&d.sessions, "rrelay-cache stopping");
     while (d.nclients > 0)
@@ -582,6 +609,7 @@ int     main(int argc, char **argv)
     (void) close(d.listen_fd);
     cache_table_free(&d.table);
     cache_table_free(&d.sessions);
+    free(d.workers.pids);
     rrconfig_free(&d.conf);
     return (0);
 }
