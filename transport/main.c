@@ -29,6 +29,13 @@
  *	the host whose backoff ends first is probed, and the message is
  *	deferred if that fails.
  *
+ *	When rrelay-cache runs delivery workers (handoff, delivery_socket),
+ *	rrelay is a thin client: it hands its command line and standard
+ *	input to a worker, which runs the same delivery (delivery.c), and
+ *	only prints the worker's result and exits with its status. Until
+ *	the worker confirms, rrelay can always deliver by itself, and does
+ *	when no worker answers within a second (handoff_client.c).
+ *
  *	After a delivery rrelay rewrites STATE_DIRECTORY/rrelay.prom,
  *	per-host metrics for node_exporter's textfile collector (prom.c),
  *	at once when a host changed state, else at most once a second and

@@ -374,6 +374,37 @@ rr_tool() {
     echo "$bin"
 }
 
+# RR_DAEMON=1 (tests/run's second pass of the transport tests): rrelay hands
+# each delivery to the delivery workers of an rrelay-cache that the test
+# starts when it first sets rrelay up (rr_postfix_init, rr_rrelay), at
+# $RR_T/daemon/deliver.sock, log $RR_T/daemon.log. Only delivery_socket
+# points there: the workers use the cache_socket of rrelay's own settings,
+# as rrelay would, so a test without a cache runs without one both ways.
+: "${RR_DAEMON:=0}"
+
+# rr_daemon_sock: start this test's delivery daemon once; print its delivery_socket
+rr_daemon_sock() {
+    local d=$RR_T/daemon pid
+    if [[ ! -S $d/deliver.sock ]]; then
+        mkdir -p -m 700 "$d" && : >>"$RR_T/daemon.log" &&
+            chown "$RR_USER:" "$d" "$RR_T/daemon.log" || return 1
+        setpriv --reuid="$RR_USER" --regid="$RR_USER" --init-groups \
+            "$RR_BUILD/rrelay-cache" -f -o "cache_socket=$d/cache.sock" \
+            -o "log=$RR_T/daemon.log" </dev/null >>"$RR_T/daemon.out" 2>&1 3>&- 4>&- &
+        pid=$!
+        echo "$pid" >"$RR_T/daemon.pid"
+        rr_track_pid "$pid"
+        rr_wait 10 test -S "$d/deliver.sock" || return 1
+    fi
+    echo "$d/deliver.sock"
+}
+
+# rr_daemon_opt ARG...: with RR_DAEMON=1 and no delivery_socket among ARG, print delivery_socket=... of rr_daemon_sock
+rr_daemon_opt() {
+    [[ $RR_DAEMON == 1 && " $* " != *delivery_socket=* ]] || return 0
+    echo "delivery_socket=$(rr_daemon_sock)"
+}
+
 # rr_cache_start [NAME=VALUE...]: start rrelay-cache as user rrelay with these settings, in the
 # foreground (its pid in $CACHE_PID and $RR_T/cache.pid, tracked); its socket is $RR_T/cache/cache.sock
 # ($SOCK), in a directory only rrelay may enter, as the cache demands
@@ -492,8 +523,10 @@ rr_smtpd_port() {
 
 # rr_postfix_init RELAYHOST [NAME=VALUE...]: write instance $RR_PF relaying via rrelay; NAME=VALUE are rrelay -o settings
 rr_postfix_init() {
-    local relayhost=$1 base etc port opt opts=""
+    local relayhost=$1 base etc port opt opts="" daemon
     shift
+    daemon=$(rr_daemon_opt "$@") || return 1
+    [[ -z $daemon ]] || set -- "$daemon" "$@"
     base=$RR_T/$RR_PF
     etc=$base/etc
     mkdir -p "$etc" "$base/queue" || return 1
@@ -726,7 +759,10 @@ rr_as_rrelay() {
 
 # rr_rrelay ARG...: run $RRELAY as user rrelay with this test's state dir and log
 rr_rrelay() {
-    rr_as_rrelay "$RRELAY" -o "state_directory=$RR_T/state" -o "log=$RR_T/rrelay.log" "$@"
+    local daemon
+    daemon=$(rr_daemon_opt "$@") || return 1
+    rr_as_rrelay "$RRELAY" -o "state_directory=$RR_T/state" -o "log=$RR_T/rrelay.log" \
+        ${daemon:+-o "$daemon"} "$@"
 }
 
 # rr_rrelay_status: run `rrelay status` (as user rrelay) with this test's state dir and log

@@ -25,6 +25,12 @@
  *	between the server and a plaintext socket pair, whose other end
  *	rrelay uses and later hands back like any idle connection.
  *
+ *	It also pre-forks delivery_workers delivery workers (workers.c,
+ *	worker.c) on delivery_socket: rrelay then hands each whole delivery
+ *	to one of them, its command line and standard input, and only
+ *	waits for the result (handoff_client.c), as a thin client. The
+ *	worker runs the same delivery code as rrelay alone (delivery.c).
+ *
  *	It reads the same rrelay.conf as rrelay and uses:
  *	cache_socket	(/run/rrelay/cache.sock) the socket. Its
  *		directory is made mode 0700 if missing, and must be owned
@@ -37,6 +43,9 @@
  *		host; the oldest goes first.
  *	tls_proxy_limit	(100) TLS ends running at one time; beyond it
  *		the cache declines, and rrelay makes the handshake itself.
+ *	delivery_socket	(deliver.sock beside cache_socket) the workers'
+ *		socket, mode 0600.
+ *	delivery_workers	(20) how many workers it keeps; 0: none.
  *
  *	It also keeps TLS sessions (i2d_SSL_SESSION) under a key that
  *	names the server and the whole TLS policy, for their own lifetime,

@@ -203,6 +203,38 @@ static int client_gone(void *ctx)
     return (poll(&pfd, 1, 0) == 1);		/* it sends nothing after GO */
 }
 
+/* passed - the value of name among envp, or null */
+
+static const char *passed(char *const *envp, const char *name)
+{
+    size_t  len = strlen(name);
+
+    for (; *envp; envp++)
+	if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+	    return (*envp + len + 1);
+    return (0);
+}
+
+/* take_environment - what pipe(8) gave the thin rrelay, and nothing else */
+
+static void take_environment(char *const *envp)
+{
+    static const char *const names[] = HANDOFF_ENV_NAMES;
+    const char *want;
+    const char *have;
+    size_t  i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	want = passed(envp, names[i]);
+	have = getenv(names[i]);
+	if (want == 0 && have != 0)
+	    (void) unsetenv(names[i]);
+	else if (want != 0 && (have == 0 || strcmp(want, have) != 0)
+		 && setenv(names[i], want, 1) < 0)
+	    log_warn("could not set %s for a delivery", names[i]);
+    }
+}
+
 /* deliver - the request in job, with the code rrelay runs alone */
 
 static void deliver(struct job *job)
@@ -215,6 +247,7 @@ static void deliver(struct job *job)
     char   *const *argv = job->msg.argv;
 
     cache_client_reset();
+    take_environment(job->msg.envp);
     timer((deadline_ms - now) + BACKSTOP * 1000LL, SIG_DFL);
     if (delivery_setup(&d, (int) job->msg.head.argc, (char **) argv,
 		       &out) == 0) {

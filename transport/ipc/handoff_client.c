@@ -15,8 +15,9 @@
  *	to one of them, and wait for the result. handoff_deliver() tries
  *	that, on delivery_socket, when "handoff" is on:
  *
- *	REQUEST (argv, the time since start_ms and the time left before
- *	deadline_ms, standard input as SCM_RIGHTS); the worker answers
+ *	REQUEST (argv, MAIL_CONFIG, TZ and LANG from the environment,
+ *	the time since start_ms and the time left before deadline_ms,
+ *	standard input as SCM_RIGHTS); the worker answers
  *	ACCEPT or REFUSE within HANDOFF_WAIT_MS; rrelay sends GO; the
  *	worker delivers and sends RESULT. A worker reads nothing of the
  *	message before GO, and starts nothing without it: so up to GO,
@@ -121,6 +122,27 @@ static int await(int sock, long long until_ms, void *buf, size_t size,
     }
 }
 
+/* exported - the environment pipe(8) exports that the delivery uses */
+
+static void exported(char **envp)
+{
+    static const char *const names[] = HANDOFF_ENV_NAMES;
+    size_t  i;
+    size_t  n = 0;
+    size_t  len;
+    char  **ep;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	len = strlen(names[i]);
+	for (ep = environ; ep && *ep; ep++)
+	    if (strncmp(*ep, names[i], len) == 0 && (*ep)[len] == '=') {
+		envp[n++] = *ep;
+		break;
+	    }
+    }
+    envp[n] = 0;
+}
+
 /* start - REQUEST, ACCEPT, GO: whether the worker now has the delivery */
 
 static int start(int sock, const char *queue_id, int argc, char **argv,
@@ -128,10 +150,12 @@ static int start(int sock, const char *queue_id, int argc, char **argv,
 		         struct handoff_msg *msg)
 {
     long long now = netio_now_ms();
+    char   *envp[HANDOFF_ENV_MAX + 1];
     char    why[256];
     ssize_t len;
 
-    len = handoff_pack_request(buf, HANDOFF_RECORD_MAX, argc, argv,
+    exported(envp);
+    len = handoff_pack_request(buf, HANDOFF_RECORD_MAX, argc, argv, envp,
 			       now - start_ms, deadline_ms > now ?
 			       deadline_ms - now : 0);
     if (len < 0 || ipc_send(sock, buf, (size_t) len, 0) < 0)

@@ -13,6 +13,8 @@
 #define HANDOFF_ARGS_MAX	(128 * 1024)	/* its bytes, NULs included */
 #define HANDOFF_TEXT_MAX	1024	/* a result's text, NUL included */
 #define HANDOFF_MS_MAX	(8LL * 86400 * 1000)	/* elapsed, left */
+#define HANDOFF_ENV_MAX	8		/* environment entries passed */
+#define HANDOFF_ENV_NAMES	{"MAIL_CONFIG", "TZ", "LANG"}	/* pipe(8)'s export_environment */
 
 enum handoff_type {
     HANDOFF_REQUEST = 1,		/* rrelay: deliver this (+ stdin) */
@@ -32,13 +34,14 @@ struct handoff_head {
     int64_t elapsed_ms;			/* REQUEST: since rrelay started */
     int64_t left_ms;			/* REQUEST: until its deadline */
     uint32_t len;			/* bytes after the head */
-    uint32_t spare;			/* zero */
+    uint32_t envc;			/* REQUEST: NAME=VALUE after argv */
 };
 
 /* A parsed record; argv and text point into the caller's buffer. */
 struct handoff_msg {
     struct handoff_head head;
     char   *argv[HANDOFF_ARGC_MAX + 1];	/* REQUEST, null-terminated */
+    char   *envp[HANDOFF_ENV_MAX + 1];	/* REQUEST, null-terminated */
     const char *text;			/* REFUSE, RESULT; "" otherwise */
 };
 
@@ -47,8 +50,8 @@ struct handoff_msg {
 extern ssize_t handoff_pack(void *buf, size_t size, enum handoff_type type,
 			            unsigned status, const char *text);
 extern ssize_t handoff_pack_request(void *buf, size_t size, int argc,
-				            char *const *argv, long long elapsed_ms,
-				            long long left_ms);
+				            char *const *argv, char *const *envp,
+				            long long elapsed_ms, long long left_ms);
 extern int handoff_parse(void *buf, size_t len, struct handoff_msg *msg,
 			         char *why, size_t whylen);
 
