@@ -178,6 +178,7 @@ bn_targets_table() {
     echo "| workload 1: a/b >= 0.75 (rrelay vs smtp(8)) | $w1ab | $(verdict "$(stripop "$w1ab")" ">=" 0.75) |"
     echo "| workload 4: (a) keeps >= 0.8 of its all-hosts-up rate (W4 a / W1 a) | $keep | $(verdict "$(stripop "$keep")" ">=" 0.8) |"
     bn_cache_targets
+    bn_thin_targets
     bn_tls_targets
     echo "| workload 1 with a host_policy_file of weights only: aw/a >= 0.97 | $(ratio_cell 1 aw a) | $(verdict "$(stripop "$(ratio_cell 1 aw a)")" ">=" 0.97) |"
     bn_lim_targets
@@ -232,6 +233,35 @@ bn_cache_targets() {
     echo "| no workload slower with the cache (a2/a >= 1) | ${slower:-none slower} | $(if [[ -z $slower ]]; then echo met; else echo "**missed**"; fi) |"
 }
 
+# mem_mib COL: the largest daemon memory over the (a3) runs in MiB (COL 4 RSS, 5 PSS), or "-"
+mem_mib() {
+    local kib
+    kib=$(rows mem | cut -f"$1" | sort -n | tail -n 1)
+    [[ -n $kib ]] || {
+        echo "-"
+        return 0
+    }
+    bn_calc "$kib / 1024" '%.1f'
+}
+
+# bn_thin_targets: the rows of issue 21's targets for (a3), rrelay as a thin client of the workers
+bn_thin_targets() {
+    local a3c a3b5 w slower="" procs
+    a3c=$(ratio_cell 1 a3 c)
+    a3b5=$(ratio_cell 5 a3 b)
+    for w in 1 2 3 4 5; do
+        [[ $(ratio_cell "$w" a3 a) == - ]] && continue
+        verdict "$(stripop "$(ratio_cell "$w" a3 a)")" ">=" 1 | grep -q met ||
+            slower+="${slower:+, }$w ($(ratio_cell "$w" a3 a))"
+    done
+    procs=$(rows mem | cut -f6 | sort -n | tail -n 1)
+    echo "| workload 1, thin client: a3/c >= 0.85 | $a3c | $(verdict "$(stripop "$a3c")" ">=" 0.85) |"
+    echo "| workload 1: a/c >= 0.7 | $(ratio_cell 1 a c) | $(verdict "$(stripop "$(ratio_cell 1 a c)")" ">=" 0.7) |"
+    echo "| workload 5 (TLS), thin client: a3/b >= 0.7 | $a3b5 | $(verdict "$(stripop "$a3b5")" ">=" 0.7) |"
+    echo "| the daemon's resident memory with its workers <= 32 MiB (proportional share, PSS; RSS summed over ${procs:-its} processes: $(mem_mib 4) MiB) | $(mem_mib 5) MiB | $(verdict "$(mem_mib 5)" "<=" 32) |"
+    echo "| no workload slower with the thin client (a3/a >= 1) | ${slower:-none slower} | $(if [[ -z $slower ]]; then echo met; else echo "**missed**"; fi) |"
+}
+
 # floor_note_ac: " (0.9 leaves X ms ...; the upstream smtp-sinks alone use Y ms)", from the cgroups
 floor_note_ac() {
     local a_all a_pf c_all
@@ -266,8 +296,8 @@ milter_floor_note() {
 # bn_throughput_table: workloads x configurations
 bn_throughput_table() {
     local w desc
-    echo "| workload | (a) rrelay | (a2) rrelay with rrelay-cache | (b) smtp(8) | (c) pipe floor | a/b | a/c | a2/b | a2/c |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| workload | (a) rrelay | (a2) rrelay with rrelay-cache | (a3) rrelay, thin client | (b) smtp(8) | (c) pipe floor | a/b | a/c | a2/c | a3/a | a3/b | a3/c |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     for w in 1 2 3 4; do
         case $w in
             1) desc="1: $(num "$W1_N") x 4 KB, 1 recipient" ;;
@@ -276,9 +306,9 @@ bn_throughput_table() {
             4) desc="4: $(num "$W4_N") x 4 KB, first of the 3 hosts silent" ;;
         esac
         if [[ $w == 4 ]]; then
-            echo "| $desc | $(thr_cell 4 a) | $(thr_cell 4 a2) | $(thr_cell 4 b) | not run | $(ratio_cell 4 a b) | - | $(ratio_cell 4 a2 b) | - |"
+            echo "| $desc | $(thr_cell 4 a) | $(thr_cell 4 a2) | $(thr_cell 4 a3) | $(thr_cell 4 b) | not run | $(ratio_cell 4 a b) | - | - | $(ratio_cell 4 a3 a) | $(ratio_cell 4 a3 b) | - |"
         else
-            echo "| $desc | $(thr_cell "$w" a) | $(thr_cell "$w" a2) | $(thr_cell "$w" b) | $(thr_cell "$w" c) | $(ratio_cell "$w" a b) | $(ratio_cell "$w" a c) | $(ratio_cell "$w" a2 b) | $(ratio_cell "$w" a2 c) |"
+            echo "| $desc | $(thr_cell "$w" a) | $(thr_cell "$w" a2) | $(thr_cell "$w" a3) | $(thr_cell "$w" b) | $(thr_cell "$w" c) | $(ratio_cell "$w" a b) | $(ratio_cell "$w" a c) | $(ratio_cell "$w" a2 c) | $(ratio_cell "$w" a3 a) | $(ratio_cell "$w" a3 b) | $(ratio_cell "$w" a3 c) |"
         fi
     done
 }
@@ -292,11 +322,11 @@ bn_weights_line() {
 bn_cpu_table() {
     local w
     local cfg row
-    echo "| workload | (a) rrelay | (a2) rrelay with rrelay-cache | (b) smtp(8) | (c) pipe floor | upstreams only: a / a2 / b |"
-    echo "|---|---|---|---|---|---|"
+    echo "| workload | (a) rrelay | (a2) rrelay with rrelay-cache | (a3) rrelay, thin client | (b) smtp(8) | (c) pipe floor | upstreams only: a / a2 / b |"
+    echo "|---|---|---|---|---|---|---|"
     for w in 1 2 3 4; do
         row="| $w |"
-        for cfg in a a2 b c; do
+        for cfg in a a2 a3 b c; do
             row+=" $(bn_sig "$(cpu_msg "$w" "$cfg")") ($(bn_sig "$(cpu_msg_pf "$w" "$cfg")")) |"
         done
         echo "$row $(up_msg "$w" a) / $(up_msg "$w" a2) / $(up_msg "$w" b) |"
@@ -317,6 +347,7 @@ bn_runs_table() {
         }
         if (cg && d > 0) { pf = sprintf("%.2f", $11 / d / 1e6); up = sprintf("%.2f", $12 / d / 1e6) }
         cfg = ($3 == "a") ? "a rrelay" : ($3 == "a2") ? "a2 rrelay+cache" : ($3 == "b") ? "b smtp(8)" : \
+              ($3 == "a3") ? "a3 rrelay, thin client" : \
               ($3 == "aw") ? "aw rrelay, weights" : \
               ($3 == "b2") ? "b2 smtp(8)+tlsproxy" : ($3 == "a2p") ? "a2p rrelay+cache, no TLS" : \
               ($3 == "a2s") ? "a2s rrelay+cache, sessions only" : "c floor"
@@ -335,10 +366,11 @@ bn_cost_table() {
     fi
     echo "| program (4 KB message, $(num "$COST_N") runs) | CPU ms/msg (user+sys) | wall ms/msg (mean) | wall p50 | wall p99 |"
     echo "|---|---|---|---|---|"
-    for t in rrelay drain-ssl drain-libs drain; do
+    for t in rrelay rrelay-thin drain-ssl drain-libs drain; do
         [[ -n $(cost_field "$t" 3) ]] || continue
         case $t in
-            rrelay) label="rrelay, relaying to an smtp-sink" ;;
+            rrelay) label="(a) rrelay, relaying to an smtp-sink" ;;
+            rrelay-thin) label="(a3) rrelay as a thin client: its own process only (the worker's CPU is not counted here)" ;;
             drain-ssl) label="drain-ssl: reads stdin, linked with libssl, libcrypto and libresolv (as rrelay was before it loaded them on first use)" ;;
             drain-libs) label="drain-libs: reads stdin, linked with libresolv" ;;
             drain) label="drain: reads stdin, libc only, linked like rrelay (the process floor)" ;;

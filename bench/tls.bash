@@ -15,6 +15,7 @@
 #
 # The configurations, all at level verify against the test CA:
 #   (a)  rrelay: a full handshake per message
+#   (a3) rrelay as a thin client of rrelay-cache's delivery workers
 #   (a2) rrelay with rrelay-cache as the TLS end (tls_connection_reuse, the
 #        default): whole TLS connections kept open and reused
 #   (a2s) rrelay with rrelay-cache, tls_connection_reuse = no: rrelay makes
@@ -126,9 +127,9 @@ bn_tls_run() {
     bn_log "    full TLS handshakes: $((f1 - f0)), resumed: $((r1 - r0))"
 }
 
-# bn_tls_section: workload 5, RUNS rounds of a a2 a2s b b2 a2p in rotating order
+# bn_tls_section: workload 5, RUNS rounds of a a2 a3 a2s b b2 a2p in rotating order
 bn_tls_section() {
-    local r i cfgs=(a a2 a2s b b2 a2p) k=6
+    local r i cfgs=(a a2 a3 a2s b b2 a2p) k=7
     bn_log "relay throughput: workload 5, $W5_N x 4 KB to 3 upstreams that require STARTTLS (verify)"
     bn_tls_up_start
     bn_tls_pf_init
@@ -156,9 +157,10 @@ bn_tls_table() {
     local cfg label
     echo "| configuration | msg/s | CPU ms/msg: all (Postfix side) | upstreams' CPU ms/msg | full TLS handshakes per message | resumed per message |"
     echo "|---|---|---|---|---|---|"
-    for cfg in a a2 a2s b b2 a2p; do
+    for cfg in a a2 a3 a2s b b2 a2p; do
         case $cfg in
             a) label="(a) rrelay" ;;
+            a3) label="(a3) rrelay as a thin client of the workers (the cache is their TLS end)" ;;
             a2) label="(a2) rrelay with rrelay-cache as the TLS end (connections reused)" ;;
             a2s) label="(a2s) rrelay with rrelay-cache, tls_connection_reuse = no (sessions resumed)" ;;
             b) label="(b) smtp(8) with its TLS session cache" ;;
@@ -168,7 +170,7 @@ bn_tls_table() {
         echo "| $label | $(thr_cell 5 "$cfg") | $(bn_sig "$(cpu_msg 5 "$cfg")") ($(bn_sig "$(cpu_msg_pf 5 "$cfg")")) | $(up_msg 5 "$cfg") | $(tls_per_msg "$cfg" 4)$(tls_rrelay_note "$cfg") | $(tls_per_msg "$cfg" 5) |"
     done
     echo
-    echo "Ratios of the medians: a2/a $(ratio_cell 5 a2 a), a2/a2s $(ratio_cell 5 a2 a2s), a2/b $(ratio_cell 5 a2 b), a2/b2 $(ratio_cell 5 a2 b2), a2s/a $(ratio_cell 5 a2s a), a/b $(ratio_cell 5 a b), b2/b $(ratio_cell 5 b2 b), a2/a2p $(ratio_cell 5 a2 a2p)."
+    echo "Ratios of the medians: a3/a $(ratio_cell 5 a3 a), a3/b $(ratio_cell 5 a3 b), a3/a2 $(ratio_cell 5 a3 a2), a2/a $(ratio_cell 5 a2 a), a2/a2s $(ratio_cell 5 a2 a2s), a2/b $(ratio_cell 5 a2 b), a2/b2 $(ratio_cell 5 a2 b2), a2s/a $(ratio_cell 5 a2s a), a/b $(ratio_cell 5 a b), b2/b $(ratio_cell 5 b2 b), a2/a2p $(ratio_cell 5 a2 a2p)."
 }
 
 # tls_rrelay_note CFG: " (rrelay's log: X)" for a and a2s

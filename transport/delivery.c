@@ -24,11 +24,14 @@
  *	0, or -1 with the reason.
  *
  *	delivery_setup() parses the delivery command line,
- *	loads the configuration it names and opens the log. It returns 0,
+ *	loads the settings it names (rrconfig_load_base(): not yet the
+ *	files they name) and opens the log. It returns 0,
  *	or -1 with a deferral in out, logged, for a bad command line or
  *	configuration, or a missing sender, list or recipient.
  *
- *	delivery_run() reads the message from in_fd, relays it, hands back
+ *	delivery_run() finishes the configuration (rrconfig_finish(): the
+ *	HELO name, the TLS, auth and capacity files; a mistake there is a
+ *	deferral too), reads the message from in_fd, relays it, hands back
  *	what must go back to Postfix, logs the result and fills out with
  *	the exit status and the text pipe(8) must see. When d->gone says
  *	that nobody waits for the outcome (the thin rrelay that asked for
@@ -127,8 +130,8 @@ static int load_config(struct delivery *d, char *err, size_t errlen)
 	err[0] = 0;				/* written on every path */
 
     d->conf_loaded = 1;			/* rrconfig_free() even after a failure */
-    if (rrconfig_load(&d->conf, d->config, d->config_given, d->overrides,
-		      d->n_overrides, why, sizeof(why)) < 0) {
+    if (rrconfig_load_base(&d->conf, d->config, d->config_given,
+			   d->overrides, d->n_overrides, why, sizeof(why)) < 0) {
 	snprintf(err, errlen, "configuration error: %s", why);
 	return (-1);
     }
@@ -250,8 +253,15 @@ void    delivery_run(struct delivery *d, int in_fd, long long start_ms,
     struct relay relay;
     struct rcpt *rcpts = 0;
     char    why[1024];
+    char    err[1100];
 
     memset(out, 0, sizeof(*out));
+    if (rrconfig_finish(&d->conf, d->config, d->overrides, d->n_overrides,
+			why, sizeof(why)) < 0) {
+	snprintf(err, sizeof(err), "configuration error: %s", why);
+	(void) refuse(d, out, "4.3.5", err);
+	return;
+    }
     if (hostlist_parse(d->destinations, &list, why, sizeof(why)) < 0) {
 	(void) refuse(d, out, "4.3.5", why);
 	return;

@@ -10,6 +10,12 @@
  *	int	rrconfig_load(conf, path, required, overrides, n_overrides,
  *			err, errlen)
  *
+ *	int	rrconfig_load_base(conf, path, required, overrides,
+ *			n_overrides, err, errlen)
+ *
+ *	int	rrconfig_finish(conf, path, overrides, n_overrides, err,
+ *			errlen)
+ *
  *	void	rrconfig_free(conf)
  *
  *	int	tls_check_config(conf, err, errlen)
@@ -29,6 +35,12 @@
  *	and saturation_file, so that every
  *	mistake shows at start-up.
  *
+ *	rrconfig_load() is rrconfig_load_base() (the settings, their
+ *	cross-checks and the default delivery_socket) and then
+ *	rrconfig_finish() (the HELO name and the files). A thin rrelay,
+ *	which hands its delivery to a worker, needs only the first; the
+ *	worker, or rrelay when it delivers by itself, then finishes.
+ *
  *	tls_check_config() makes those TLS checks alone, for a
  *	configuration that did not come from rrconfig_load() (the TLS end).
  *
@@ -47,6 +59,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -58,6 +71,7 @@
 #include "conf/saturation.h"
 
 #define DAY	86400L
+#define HELO_CACHE_S	60		/* seconds a looked-up HELO name is kept */
 
 #define OFF(field) offsetof(struct rrconfig, field)
 
@@ -159,31 +173,47 @@ static int valid_helo(const char *name)
     return (1);
 }
 
-/* default_helo - this host's FQDN, or "" when it has none */
+/* lookup_helo - this host's FQDN, or "" when it has none */
 
-static char *default_helo(void)
+static void lookup_helo(char *name, size_t len)
 {
     char    host[256];
     struct addrinfo hints;
     struct addrinfo *res = 0;
-    char   *name;
 
     if (gethostname(host, sizeof(host)) < 0)
 	snprintf(host, sizeof(host), "localhost");
     host[sizeof(host) - 1] = 0;
-    if (strchr(host, '.'))			/* already qualified: no lookup */
-	return (strdup(host));
     memset(&hints, 0, sizeof(hints));
     hints.ai_flags = AI_CANONNAME;
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, 0, &hints, &res) == 0 && res->ai_canonname
-	&& strchr(res->ai_canonname, '.'))
-	name = strdup(res->ai_canonname);
+    if (strchr(host, '.'))			/* already qualified: no lookup */
+	snprintf(name, len, "%s", host);
+    else if (getaddrinfo(host, 0, &hints, &res) == 0 && res->ai_canonname
+	     && strchr(res->ai_canonname, '.'))
+	snprintf(name, len, "%s", res->ai_canonname);
     else
-	name = strdup("");			/* RFC 5321 4.1.4: a literal */
+	name[0] = 0;				/* RFC 5321 4.1.4: a literal */
     if (res)
 	freeaddrinfo(res);
-    return (name);
+}
+
+/*
+ * default_helo - lookup_helo(), done at most once a HELO_CACHE_S per
+ * process: a delivery worker runs many deliveries
+ */
+
+static char *default_helo(void)
+{
+    static char name[256];
+    static time_t when;
+    time_t  now = time(0);
+
+    if (when == 0 || now - when >= HELO_CACHE_S || now < when) {
+	lookup_helo(name, sizeof(name));
+	when = now;
+    }
+    return (strdup(name));
 }
 
 /* valid_mechanisms - auth_mechanisms names only what rrelay speaks */
@@ -361,11 +391,11 @@ static int default_delivery_socket(struct rrconfig *conf, char *err,
     return (0);
 }
 
-/* rrconfig_load - read and cross-check the settings */
+/* rrconfig_load_base - the settings, without the files they name or the HELO lookup */
 
-int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
-		              char *const *overrides, int n_overrides,
-		              char *err, size_t errlen)
+int     rrconfig_load_base(struct rrconfig *conf, const char *path,
+			           int required, char *const *overrides,
+			           int n_overrides, char *err, size_t errlen)
 {
     struct rr_source src;
     char    where[CF_ERR_MAX];
@@ -388,6 +418,24 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 		 "(%lds)", where, conf->max_backoff, conf->backoff);
 	return (-1);
     }
+    return (default_delivery_socket(conf, err, errlen));
+}
+
+/* rrconfig_finish - the HELO name, and the TLS, auth and capacity files */
+
+int     rrconfig_finish(struct rrconfig *conf, const char *path,
+			        char *const *overrides, int n_overrides,
+			        char *err, size_t errlen)
+{
+    struct rr_source src;
+    char    where[CF_ERR_MAX];
+
+    if (errlen > 0)
+	err[0] = 0;				/* written on every path */
+
+    src.path = path;
+    src.overrides = overrides;
+    src.n_overrides = n_overrides;
     if (conf->helo_name[0] == 0) {
 	free(conf->helo_name);
 	if ((conf->helo_name = default_helo()) == 0) {
@@ -401,10 +449,21 @@ int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
 		 "name", where, conf->helo_name);
 	return (-1);
     }
-    if (default_delivery_socket(conf, err, errlen) < 0
-	|| load_tls(conf, &src, err, errlen) < 0)
+    if (load_tls(conf, &src, err, errlen) < 0)
 	return (-1);
     return (load_capacity(conf, err, errlen));
+}
+
+/* rrconfig_load - read and cross-check the settings */
+
+int     rrconfig_load(struct rrconfig *conf, const char *path, int required,
+		              char *const *overrides, int n_overrides,
+		              char *err, size_t errlen)
+{
+    if (rrconfig_load_base(conf, path, required, overrides, n_overrides, err,
+			   errlen) < 0)
+	return (-1);
+    return (rrconfig_finish(conf, path, overrides, n_overrides, err, errlen));
 }
 
 /* rrconfig_free - release the settings' strings */

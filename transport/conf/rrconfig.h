@@ -55,6 +55,12 @@ struct rrconfig {
 extern int rrconfig_load(struct rrconfig *conf, const char *path,
 			         int required, char *const *overrides,
 			         int n_overrides, char *err, size_t errlen);
+extern int rrconfig_load_base(struct rrconfig *conf, const char *path,
+			              int required, char *const *overrides,
+			              int n_overrides, char *err, size_t errlen);
+extern int rrconfig_finish(struct rrconfig *conf, const char *path,
+			           char *const *overrides, int n_overrides,
+			           char *err, size_t errlen);
 extern void rrconfig_free(struct rrconfig *conf);
 extern int tls_check_config(const struct rrconfig *conf, char *err,
 			            size_t errlen);
