@@ -7,6 +7,9 @@
 #   make check-stress  the integration tests while stress-ng keeps every
 #                   core busy (tests/stress; TESTS="a.bats ..." limits
 #                   the files); not part of check
+#   make check-daemon  the whole daemon pass: every transport test again
+#                   through rrelay-cache's delivery workers (make check
+#                   leaves out its two longest files; tests/run)
 #   make demo       install what is missing, build, show rrelay at work
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make deb        build the Debian package ../rrelay_*.deb (debian/)
@@ -87,7 +90,7 @@ TOOLS      = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 REPLAYS    = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 FUZZERS    = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
-.PHONY: all check check-stress demo install uninstall bench deps tests fuzz fuzzers clean deb
+.PHONY: all check check-daemon check-stress demo install uninstall bench deps tests fuzz fuzzers clean deb
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -184,7 +187,11 @@ deps:
 check: deps
 	scripts/install-deps deb
 	$(MAKE) tests
-	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) DAEMON_ALL=0 tests/run
+
+check-daemon: deps
+	$(MAKE) tests
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) INTEGRATION_ONLY=1 DAEMON_ONLY=1 tests/run
 
 # check-stress runs tests/stress, which stops stress-ng by its pid at the end.
 check-stress: deps

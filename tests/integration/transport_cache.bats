@@ -211,6 +211,11 @@ take_as() {
     [[ ! -e $SOCK ]]
 }
 
+# line_waiting PORT: our end of a connection to PORT has bytes not yet read
+line_waiting() {
+    ss -Htn "dport = :$1" | awk '$2 > 0 { found = 1 } END { exit !found }'
+}
+
 # stale_line CODE: an upstream speaks out of turn (an unsolicited CODE line after its 250 to
 # the final dot) while its connection idles in the cache; the next delivery must not read it
 stale_line() {
@@ -222,6 +227,9 @@ stale_line() {
     run -0 send_one Q1 "$port"
     touch "$d/trigger"
     rr_wait 10 test -e "$d/stale"
+    # the line has reached the idle connection (the cache's end of it), as
+    # the test says: not merely been written by the upstream
+    rr_wait 10 line_waiting "$port"
     run -0 send_one Q2 "$port"
     run -0 send_one Q3 "$port"
     rr_eq "messages the upstream took" 3 "$(find "$d" -name 'msg.*' | wc -l)"

@@ -51,8 +51,9 @@ handshakes() {
 }
 
 # tls_ends: the cache's TLS end processes now running
+# (the cache's delivery workers are its children too, named rrelay-worker)
 tls_ends() {
-    pgrep -P "$CACHE_PID" | wc -l
+    pgrep -P "$CACHE_PID" -x rrelay-cache | wc -l
 }
 
 # delivered N: the final sink got N messages (the upstream relays them after its 250: wait)
@@ -101,7 +102,7 @@ use() {
     rr_eq "hosts down" 0 "$(rr_log_count 'status=down')"
     # SIGTERM: the idle connection gets QUIT through its TLS end, which then exits.
     local end rc=0
-    end=$(pgrep -P "$CACHE_PID")
+    end=$(pgrep -P "$CACHE_PID" -x rrelay-cache)
     kill -TERM "$CACHE_PID"
     wait "$CACHE_PID" || rc=$?
     rr_eq "rrelay-cache exit status (output: $(cat "$RR_T/cache.out"))" 0 "$rc"
@@ -200,7 +201,7 @@ use() {
     rr_cache_start connection_cache_time_limit=30s
     run -0 send Q1 verify good
     rr_eq "TLS ends" 1 "$(tls_ends)"
-    kill -KILL "$(pgrep -P "$CACHE_PID")"
+    kill -KILL "$(pgrep -P "$CACHE_PID" -x rrelay-cache)"
     run -0 send Q2 verify good
     run -0 send Q3 verify good
     rr_eq "Q3 reuses the new one" 2 "$(use Q3)"
@@ -247,7 +248,7 @@ use() {
     # The TLS end logs its handshake after it answered TLS_DONE: from then on rrelay's session
     # runs through it (the upstream holds each RCPT's reply 3 s), whenever the kill lands.
     rr_wait 30 grep -q "TLS connection established to 127.0.0.1\[127.0.0.1\]:$(rr_tls_port slow)" "$RR_T/cache.log"
-    kill -KILL "$(pgrep -P "$CACHE_PID")"
+    kill -KILL "$(pgrep -P "$CACHE_PID" -x rrelay-cache)"
     local rc=0
     wait "$pid" || rc=$?
     rr_eq "exit status (output: $(cat "$RR_T/q1.out"))" 75 "$rc"
@@ -281,7 +282,7 @@ use() {
     local pid=$!
     rr_wait 10 ends_are 1
     local end
-    end=$(pgrep -P "$CACHE_PID")
+    end=$(pgrep -P "$CACHE_PID" -x rrelay-cache)
     kill -KILL "$CACHE_PID"
     local rc=0
     wait "$pid" || rc=$?
@@ -371,7 +372,7 @@ fake_cache_as() {
     rr_cache_start connection_cache_time_limit=60s
     run -0 send Q1 verify good
     local end
-    end=$(pgrep -P "$CACHE_PID")
+    end=$(pgrep -P "$CACHE_PID" -x rrelay-cache)
     [[ -n $end ]] || { rr_err "no TLS end"; return 1; }
     kill -KILL "$end"
     # The cache has nothing due for 60 s; only SIGCHLD can make it reap.
@@ -410,7 +411,7 @@ fake_cache_as() {
     rr_eq "tls12's session key in the cache" 1 \
         "$(($(python3 "$BATS_TEST_DIRNAME/memscan.py" "$CACHE_PID" "tls 127.0.0.1[127.0.0.1]:$a sni=") > 0))"
     rr_eq "tls12's session key in good's TLS end" 0 \
-        "$(python3 "$BATS_TEST_DIRNAME/memscan.py" "$(pgrep -P "$CACHE_PID")" "tls 127.0.0.1[127.0.0.1]:$a sni=")"
+        "$(python3 "$BATS_TEST_DIRNAME/memscan.py" "$(pgrep -P "$CACHE_PID" -x rrelay-cache)" "tls 127.0.0.1[127.0.0.1]:$a sni=")"
 }
 
 # tls_start_as_rrelay KEY KIND WAIT_MS: a TLS_START with a blocking descriptor, as rrelay's uid (cache_take)

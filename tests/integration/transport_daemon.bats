@@ -24,9 +24,9 @@ teardown() {
 
 SENT='relay=rrelay, .*status=sent'
 
-# workers: the daemon's worker processes (its children)
+# workers: the daemon's worker processes (its children named rrelay-worker)
 workers() {
-    pgrep -P "$DPID" || true
+    pgrep -P "$DPID" -x rrelay-worker || true
 }
 
 # worker_on PORT: the pid of the worker with a connection to PORT

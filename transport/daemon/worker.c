@@ -320,6 +320,7 @@ void    worker_main(int listen_fd)
     int     sock;
 
     settle_signals();
+    (void) prctl(PR_SET_NAME, "rrelay-worker");	/* ps, pgrep: not a TLS end */
     (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (buf == 0) {
 	log_error("delivery worker: out of memory");

@@ -14,6 +14,7 @@
  *	int	netio_read_line(io, line, size, len, deadline)
  *	int	netio_pending(io)
  *	int	netio_input_waiting(io)
+ *	void	netio_ack_now(io)
  *	void	netio_close(io)
  * DESCRIPTION
  *	The socket is non-blocking and every wait is a poll(2) that ends
@@ -43,6 +44,13 @@
  *	an error counts as input too. Before a reused connection says
  *	anything, input that is waiting is a stale line (or a close) that
  *	would be read as the reply to the next command.
+ *
+ *	netio_ack_now() sends the ACK that TCP would delay (TCP_QUICKACK).
+ *	rrelay calls it before it leaves a connection idle: a server whose
+ *	last reply is not yet acknowledged holds a later small write back
+ *	(Nagle's algorithm) until it is, so an unsolicited line would
+ *	otherwise reach us only when the next command's segment carries the
+ *	ACK, and be read as that command's reply.
  *
  *	netio_tls_start() runs the TLS handshake on the connection with
  *	the prepared SSL object, which the netio then owns; from then on
@@ -355,6 +363,17 @@ int     netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
 	return (status);
     }
     return (NETIO_OK);
+}
+
+/* netio_ack_now - acknowledge what was read, without TCP's delay */
+
+void    netio_ack_now(const struct netio *io)
+{
+    int     one = 1;
+
+    if (io->fd >= 0)
+	(void) setsockopt(io->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+			  sizeof(one));
 }
 
 /* netio_close - close the socket */

@@ -36,6 +36,7 @@ extern int netio_pending(const struct netio *io);
 extern int netio_input_waiting(const struct netio *io);
 extern int netio_tls_start(struct netio *io, SSL *ssl, long long deadline,
 			           char *why, size_t whylen);
+extern void netio_ack_now(const struct netio *io);
 extern void netio_close(struct netio *io);
 extern const char *netio_strerror(int status);
 

@@ -227,6 +227,7 @@ static int stash(struct session *s)
 	|| cache_ext_join(s->ext, s->ext_count, conn.ext,
 			  sizeof(conn.ext)) < 0)
 	return (0);
+    netio_ack_now(&s->io);			/* see netio.c */
     conn.fd = s->io.fd;
     conn.use = s->cache.use;
     conn.tls = s->tls_end;
