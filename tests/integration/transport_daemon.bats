@@ -29,6 +29,15 @@ workers() {
     pgrep -P "$DPID" -x rrelay-worker || true
 }
 
+# logged_by_workers ERE: how many lines of rrelay.log a worker wrote, matching rrelay[PID]ERE
+logged_by_workers() {
+    local pid n=0
+    for pid in $(workers); do
+        n=$((n + $(grep -cE "rrelay\[$pid\]$1" "$RR_T/rrelay.log" || true)))
+    done
+    echo "$n"
+}
+
 # worker_on PORT: the pid of the worker with a connection to PORT
 worker_on() {
     ss -Htnp "dport = :$1" | sed -nE 's/.*pid=([0-9]+).*/\1/p' | head -n 1
@@ -64,11 +73,7 @@ no_duplicates() {
     rr_eq "s2" 10 "$(rr_sink_count s2)"
     rr_eq "s3" 10 "$(rr_sink_count s3)"
     # every result line was written by a worker, a child of the daemon
-    local pid by_workers=0
-    for pid in $(workers); do
-        by_workers=$((by_workers + $(grep -c "rrelay\[$pid\]: .*result=sent" "$RR_T/rrelay.log" || true)))
-    done
-    rr_eq "results logged by workers" 30 "$by_workers"
+    rr_eq "results logged by workers" 30 "$(logged_by_workers ': .*result=sent')"
     rr_eq "deliveries done by rrelay itself" 0 "$(rr_log_count 'delivering here')"
 }
 
@@ -161,9 +166,5 @@ os.execv(sys.argv[1], sys.argv[1:])' "$RRELAY" -o "state_directory=$RR_T/state" 
         rr_rrelay -o "delivery_socket=$DSOCK" -o handoff=no -q Q1 -f a@sender.test \
             -n "[$RR_HOST]:$(rr_sink_port s1)" -- b@example.org
     rr_eq "delivered" 1 "$(rr_sink_count s1)"
-    local pid by_workers=0
-    for pid in $(workers); do
-        by_workers=$((by_workers + $(grep -c "rrelay\[$pid\]:" "$RR_T/rrelay.log" || true)))
-    done
-    rr_eq "lines logged by workers" 0 "$by_workers"
+    rr_eq "lines logged by workers" 0 "$(logged_by_workers ':')"
 }
