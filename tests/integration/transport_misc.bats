@@ -12,7 +12,10 @@ setup() {
 
 teardown() {
     if [[ -n ${RR_T:-} ]] && mountpoint -q "$RR_T/state" 2>/dev/null; then
-        umount "$RR_T/state"
+        # first what may still have a file open there (a delivery worker,
+        # the metrics flusher), so that the tmpfs is not busy
+        rr_kill_all
+        umount "$RR_T/state" || umount -l "$RR_T/state"
     fi
     rr_teardown
 }
