@@ -665,6 +665,17 @@ rr_wait_queue_empty() {
     }
 }
 
+# rr_retry_on_good PORT MSGID: replace fault server "stuck" on PORT by a good sink "good",
+# let Postfix retry, and check that the good sink got Message-ID <MSGID> exactly once
+rr_retry_on_good() {
+    rr_fault_stop stuck
+    rr_sink_start_on good "$1"
+    rr_flush
+    rr_wait_maillog 1 'to=<rcpt@example\.org>, relay=rrelay, .*status=sent' 60
+    rr_wait_queue_empty 30
+    rr_eq "copies at the good upstream" 1 "$(rr_sink_grep good "^Message-ID: <${2//./\\.}>")"
+}
+
 # rr_flush: ask instance $RR_PF to retry deferred mail now
 rr_flush() {
     postqueue -c "$(rr_pf_etc)" -f
