@@ -474,9 +474,9 @@ fl_mt() {
         echo "MILTER_PID = \"$(cat "$FL_T/milter.pid" 2>/dev/null)\""
         echo "CONF = \"$FL_T/milter.conf\""
         echo "LOG = \"$FL_T/milter.log\""
-        # reload_wait(): SIGHUP, then wait (10 s at most) for the milter's
+        # reload_wait(): SIGHUP, then wait (30 s at most: a busy machine) for the milter's
         # word that it reloaded, instead of sleeping for a guessed time
-        echo 'function reload_wait() local before = io.open(LOG):read("a"):len(); os.execute("kill -HUP " .. MILTER_PID); for _ = 1, 100 do local f = io.open(LOG); f:seek("set", before); local tail = f:read("a"); f:close(); if tail:find("reload") then return true end; os.execute("sleep 0.1") end; return false end'
+        echo 'function reload_wait() local before = io.open(LOG):read("a"):len(); os.execute("kill -HUP " .. MILTER_PID); for _ = 1, 300 do local f = io.open(LOG); f:seek("set", before); local tail = f:read("a"); f:close(); if tail:find("reload") then return true end; os.execute("sleep 0.1") end; return false end'
         echo "local fl_ok, fl_err = pcall(function()"
         cat
         echo "end)"
