@@ -163,3 +163,20 @@ os.execv(sys.argv[1], sys.argv[1:])' "$RRELAY" -o "state_directory=$RR_T/state" 
     rr_eq "delivered" 1 "$(rr_sink_count s1)"
     rr_eq "lines logged by workers" 0 "$(logged_by_workers ':')"
 }
+
+@test "a process of another uid can't hand a delivery to the workers" {
+    # with the right to pass the daemon's directory, uid 65534 still reaches a worker
+    # that closes without an answer, and says so in its log
+    run -0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        --inh-caps=+dac_override,+dac_read_search --ambient-caps=+dac_override,+dac_read_search \
+        /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.settimeout(5)
+print("closed" if s.recv(4096) == b"" else "answered")' "$DSOCK"
+    rr_eq "uid 65534 gets" closed "$output"
+    # before a delivery's settings, a worker logs where the daemon does
+    rr_wait 5 grep -qE 'warning: refused a delivery from uid 65534, pid [0-9]+: only uid [0-9]+ may hand over deliveries' "$RR_T/daemon.log"
+    rr_eq "workers alive" 1 "$(all_workers && echo 1)"
+}

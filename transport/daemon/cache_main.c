@@ -300,17 +300,14 @@ static int table_room(void)
 
 static void accept_client(struct daemon *d)
 {
-    struct ucred cred;
-    socklen_t len = sizeof(cred);
+    char    who[64];
     int     fd;
 
     if ((fd = accept4(d->listen_fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
 	return;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0
-	|| cred.uid != d->uid) {
-	log_warn("refused a client with uid %ld, pid %ld: only uid %ld may "
-		 "use the cache", len == sizeof(cred) ? (long) cred.uid : -1L,
-		 len == sizeof(cred) ? (long) cred.pid : -1L, (long) d->uid);
+    if (!ipc_peer_is(fd, d->uid, who, sizeof(who))) {
+	log_warn("refused a client with %s: only uid %ld may use the cache",
+		 who, (long) d->uid);
 	(void) close(fd);
 	return;
     }

@@ -114,28 +114,14 @@ static void timer(long long ms, void (*handler) (int))
 static int await(struct job *job, char *buf, size_t size,
 		         struct handoff_msg *msg, int *fd)
 {
-    struct pollfd pfd;
-    long long until = netio_now_ms() + WAIT_MS;
-    long long left;
     char    why[200];
-    ssize_t n;
+    ssize_t n = ipc_await(job->sock, WAIT_MS, buf, size, fd, why,
+			  sizeof(why));
 
-    pfd.fd = job->sock;
-    pfd.events = POLLIN;
-    *fd = -1;
-    while ((left = until - netio_now_ms()) > 0) {
-	if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
-	    break;
-	n = ipc_recv(job->sock, buf, size, fd, why, sizeof(why));
-	if (n < 0 && errno == EAGAIN)
-	    continue;
-	if (n > 0 && handoff_parse(buf, (size_t) n, msg, why,
-				   sizeof(why)) == 0)
-	    return (1);
-	if (n != 0)
-	    log_warn("dropped a hand-over: %s", why);
-	break;
-    }
+    if (n > 0 && handoff_parse(buf, (size_t) n, msg, why, sizeof(why)) == 0)
+	return (1);
+    if (n != 0)
+	log_warn("dropped a hand-over: %s", why);
     if (*fd >= 0)
 	(void) close(*fd);
     *fd = -1;
@@ -267,19 +253,15 @@ static void deliver(struct job *job)
 static void serve(int sock, uid_t uid, char *buf)
 {
     static struct job job;
-    struct ucred cred;
-    socklen_t len = sizeof(cred);
+    char    who[64];
     sigset_t term;
 
     job.sock = sock;
     job.in_fd = -1;
     job.buf = buf;
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0
-	|| cred.uid != uid) {
-	log_warn("refused a delivery from uid %ld, pid %ld: only uid %ld "
-		 "may hand over deliveries", len == sizeof(cred) ?
-		 (long) cred.uid : -1L, len == sizeof(cred) ?
-		 (long) cred.pid : -1L, (long) uid);
+    if (!ipc_peer_is(sock, uid, who, sizeof(who))) {
+	log_warn("refused a delivery from %s: only uid %ld may hand over "
+		 "deliveries", who, (long) uid);
     } else if (handshake(&job)) {
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);

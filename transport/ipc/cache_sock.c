@@ -6,6 +6,7 @@
  *	send and receive cache messages with a descriptor
  * SYNOPSIS
  *	#include "ipc/cache_sock.h"
+#include "net/netio.h"
  *
  *	int	cache_send(sock, msg, fd)
  *
@@ -17,7 +18,11 @@
  *
  *	ssize_t	ipc_recv(sock, buf, size, fd, why, whylen)
  *
+ *	ssize_t	ipc_await(sock, wait_ms, buf, size, fd, why, whylen)
+ *
  *	int	ipc_trusted(sock, path, why, whylen)
+ *
+ *	int	ipc_peer_is(sock, uid, who, wholen)
  * DESCRIPTION
  *	Both ends of the rrelay-cache socket (SOCK_SEQPACKET, AF_UNIX)
  *	use these. Neither call waits: the caller polls first.
@@ -44,11 +49,20 @@
  *	descriptor, and refuses a record that was cut short or came with
  *	more than one (closing them all).
  *
+ *	ipc_await() is ipc_recv() after a wait of at most wait_ms
+ *	(-1: no limit) for the record. When none came in time it returns
+ *	-1 with "no answer within Nms" in why and errno ETIMEDOUT.
+ *
  *	ipc_trusted() tells whether the daemon at the other end of sock
  *	(at path) may be trusted: it runs as our effective uid or as root
  *	(SO_PEERCRED), and path's directory is owned by that uid and may
  *	not be written to by others (then anyone could have put a socket
  *	there). Otherwise it says why.
+ *
+ *	ipc_peer_is() is the other side of that check, for the daemon:
+ *	whether the process at the other end of sock runs as uid. It
+ *	writes "uid U, pid P" (or "uid -1, pid -1" when unknown) into who
+ *	for the caller's log line.
  * DIAGNOSTICS
  *	cache_send() returns 0 or -1 (errno set). cache_recv() returns
  *	1 with the message (and *fd, or -1), 0 at end of file, or -1 with
@@ -59,6 +73,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,6 +82,7 @@
 #include <unistd.h>
 
 #include "ipc/cache_sock.h"
+#include "net/netio.h"
 
 #define FDS_MAX		4		/* room to notice extra descriptors */
 
@@ -287,4 +303,48 @@ int     ipc_trusted(int sock, const char *path, char *why, size_t whylen)
 	return (0);
     }
     return (dir_owned(path, (uid_t) uid, why, whylen));
+}
+
+/* ipc_await - one record within wait_ms (-1: no limit); as ipc_recv() */
+
+ssize_t ipc_await(int sock, int wait_ms, void *buf, size_t size, int *fd,
+		          char *why, size_t whylen)
+{
+    long long until = netio_now_ms() + wait_ms;
+    struct pollfd pfd;
+    long long left = wait_ms;
+    ssize_t n;
+
+    pfd.fd = sock;
+    pfd.events = POLLIN;
+    *fd = -1;
+    for (;;) {
+	if (wait_ms >= 0 && (left = until - netio_now_ms()) <= 0) {
+	    snprintf(why, whylen, "no answer within %dms", wait_ms);
+	    errno = ETIMEDOUT;
+	    return (-1);
+	}
+	if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR) {
+	    snprintf(why, whylen, "poll: %s", strerror(errno));
+	    return (-1);
+	}
+	if ((n = ipc_recv(sock, buf, size, fd, why, whylen)) >= 0
+	    || errno != EAGAIN)
+	    return (n);
+    }
+}
+
+/* ipc_peer_is - the process at the other end of sock runs as uid */
+
+int     ipc_peer_is(int sock, uid_t uid, char *who, size_t wholen)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    int     known;
+
+    known = getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0
+	&& len == sizeof(cred);
+    snprintf(who, wholen, "uid %ld, pid %ld", known ? (long) cred.uid : -1L,
+	     known ? (long) cred.pid : -1L);
+    return (known && cred.uid == uid);
 }

@@ -16,7 +16,10 @@ extern int cache_stream_socket(int fd, int local);
 extern int ipc_send(int sock, const void *buf, size_t len, int fd);
 extern ssize_t ipc_recv(int sock, void *buf, size_t size, int *fd,
 			        char *why, size_t whylen);
+extern ssize_t ipc_await(int sock, int wait_ms, void *buf, size_t size,
+			         int *fd, char *why, size_t whylen);
 extern int ipc_trusted(int sock, const char *path, char *why,
 		               size_t whylen);
+extern int ipc_peer_is(int sock, uid_t uid, char *who, size_t wholen);
 
 #endif

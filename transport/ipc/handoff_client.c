@@ -37,8 +37,6 @@
  *	have been sent twice if the worker had sent the final dot.
  *--*/
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,41 +83,26 @@ static int connect_worker(const struct rrconfig *conf, const char *queue_id)
     return (sock);
 }
 
-/* await - one record within until_ms (-1: no limit); 1, 0 at EOF, -1 */
+/* await - one record within wait_ms (-1: no limit), parsed; 1, 0 at EOF, -1 */
 
-static int await(int sock, long long until_ms, void *buf, size_t size,
+static int await(int sock, int wait_ms, void *buf, size_t size,
 		         struct handoff_msg *msg, char *why, size_t whylen)
 {
-    struct pollfd pfd;
-    long long left;
     ssize_t n;
     int     fd;
 
-    pfd.fd = sock;
-    pfd.events = POLLIN;
-    for (;;) {
-	left = until_ms < 0 ? -1 : until_ms - netio_now_ms();
-	if (until_ms >= 0 && left <= 0) {
-	    snprintf(why, whylen, "no answer within %dms", HANDOFF_WAIT_MS);
-	    return (-1);
-	}
-	if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR) {
-	    snprintf(why, whylen, "poll: %s", strerror(errno));
-	    return (-1);
-	}
-	if ((n = ipc_recv(sock, buf, size, &fd, why, whylen)) < 0
-	    && errno == EAGAIN)
-	    continue;
-	if (fd >= 0)
-	    (void) close(fd);
-	if (n <= 0 || fd >= 0) {
-	    if (n == 0 || fd >= 0)
-		snprintf(why, whylen, n == 0 ? "the connection closed" :
-			 "a descriptor came with an answer");
-	    return (n == 0 ? 0 : -1);
-	}
-	return (handoff_parse(buf, (size_t) n, msg, why, whylen) < 0 ? -1 : 1);
+    n = ipc_await(sock, wait_ms, buf, size, &fd, why, whylen);
+    if (fd >= 0) {
+	(void) close(fd);
+	snprintf(why, whylen, "a descriptor came with an answer");
+	return (-1);
     }
+    if (n <= 0) {
+	if (n == 0)
+	    snprintf(why, whylen, "the connection closed");
+	return (n == 0 ? 0 : -1);
+    }
+    return (handoff_parse(buf, (size_t) n, msg, why, whylen) < 0 ? -1 : 1);
 }
 
 /* exported - the environment pipe(8) exports that the delivery uses */
@@ -160,7 +143,7 @@ static int start(int sock, const char *queue_id, int argc, char **argv,
 			       deadline_ms - now : 0);
     if (len < 0 || ipc_send(sock, buf, (size_t) len, 0) < 0)
 	return (0);
-    if (await(sock, now + HANDOFF_WAIT_MS, buf, HANDOFF_RECORD_MAX, msg, why,
+    if (await(sock, HANDOFF_WAIT_MS, buf, HANDOFF_RECORD_MAX, msg, why,
 	      sizeof(why)) <= 0 || msg->head.type != HANDOFF_ACCEPT) {
 	if (msg->head.type == HANDOFF_REFUSE && why[0] == 0)
 	    snprintf(why, sizeof(why), "refused: %s", msg->text);
