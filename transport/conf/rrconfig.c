@@ -26,8 +26,9 @@
  *	their defaults and bounds; common/config.c reads them from the
  *	file and the -o overrides. rrconfig_load() then checks what one
  *	setting alone can't: absolute paths, a usable HELO name (the
- *	host's FQDN when none is set; without one, helo_name stays empty
- *	and the SMTP client sends the address literal of its end of each
+ *	host's FQDN when none is set, kept a minute in the state
+ *	directory (heloname.c); without one, helo_name stays empty and
+ *	the SMTP client sends the address literal of its end of each
  *	connection), max_backoff >= backoff, the TLS
  *	settings (a known tls_protocols value, readable CA, certificate
  *	and key files: checks that need OpenSSL's headers, never the
@@ -52,7 +53,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +66,12 @@
 
 #include "config.h"
 #include "log.h"
+#include "conf/heloname.h"
 #include "conf/hostpolicy.h"
 #include "conf/rrconfig.h"
 #include "conf/saturation.h"
 
 #define DAY	86400L
-#define HELO_CACHE_S	60		/* seconds a looked-up HELO name is kept */
 
 #define OFF(field) offsetof(struct rrconfig, field)
 
@@ -158,63 +158,6 @@ static const struct cf_entry rr_settings[] = {
     {"delivery_workers", CF_INT, "20", 0, 500, 0, OFF(delivery_workers), 0},
     {0},
 };
-
-/* valid_helo - a host name or address literal we can put after EHLO */
-
-static int valid_helo(const char *name)
-{
-    const unsigned char *cp;
-
-    if (*name == 0 || strlen(name) > 255)
-	return (0);
-    for (cp = (const unsigned char *) name; *cp; cp++)
-	if (!isalnum(*cp) && strchr("-._[]:", *cp) == 0)
-	    return (0);
-    return (1);
-}
-
-/* lookup_helo - this host's FQDN, or "" when it has none */
-
-static void lookup_helo(char *name, size_t len)
-{
-    char    host[256];
-    struct addrinfo hints;
-    struct addrinfo *res = 0;
-
-    if (gethostname(host, sizeof(host)) < 0)
-	snprintf(host, sizeof(host), "localhost");
-    host[sizeof(host) - 1] = 0;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_flags = AI_CANONNAME;
-    hints.ai_socktype = SOCK_STREAM;
-    if (strchr(host, '.'))			/* already qualified: no lookup */
-	snprintf(name, len, "%s", host);
-    else if (getaddrinfo(host, 0, &hints, &res) == 0 && res->ai_canonname
-	     && strchr(res->ai_canonname, '.'))
-	snprintf(name, len, "%s", res->ai_canonname);
-    else
-	name[0] = 0;				/* RFC 5321 4.1.4: a literal */
-    if (res)
-	freeaddrinfo(res);
-}
-
-/*
- * default_helo - lookup_helo(), done at most once a HELO_CACHE_S per
- * process: a delivery worker runs many deliveries
- */
-
-static char *default_helo(void)
-{
-    static char name[256];
-    static time_t when;
-    time_t  now = time(0);
-
-    if (when == 0 || now - when >= HELO_CACHE_S || now < when) {
-	lookup_helo(name, sizeof(name));
-	when = now;
-    }
-    return (strdup(name));
-}
 
 /* valid_mechanisms - auth_mechanisms names only what rrelay speaks */
 
@@ -438,12 +381,13 @@ int     rrconfig_finish(struct rrconfig *conf, const char *path,
     src.n_overrides = n_overrides;
     if (conf->helo_name[0] == 0) {
 	free(conf->helo_name);
-	if ((conf->helo_name = default_helo()) == 0) {
+	if ((conf->helo_name = heloname_default(conf->state_directory,
+						     0, time(0))) == 0) {
 	    snprintf(err, errlen, "out of memory");
 	    return (-1);
 	}
     }
-    if (conf->helo_name[0] && !valid_helo(conf->helo_name)) {
+    if (conf->helo_name[0] && !heloname_valid(conf->helo_name)) {
 	(void) rr_where(&src, "helo_name", where, sizeof(where));
 	snprintf(err, errlen, "%s: helo_name \"%.64s\" is not a valid host "
 		 "name", where, conf->helo_name);
