@@ -782,14 +782,15 @@ rr_rrelay_status() {
 }
 
 # rr_prom_settled [DIR]: the metrics file in state directory DIR (default
-# this test's) is newer than every state file (rrelay writes it about once
-# a second, and within a second of the last change)
+# this test's) is newer than every state file, so it holds them all: rrelay
+# dates it when its snapshot began, and writes it again within a second when
+# a state file is as new (transport/state/prom.c)
 rr_prom_settled() {
     local dir=${1:-$RR_T/state} newest
     [[ -f $dir/rrelay.prom ]] || return 1
     newest=$(stat -c '%.9Y' "$dir"/rrelay-*.state 2>/dev/null | sort -n | tail -n 1)
     awk -v p="$(stat -c '%.9Y' "$dir/rrelay.prom")" -v s="${newest:-0}" \
-        'BEGIN { exit !(p >= s) }'
+        'BEGIN { exit !(p > s) }'
 }
 
 # rr_wait_prom [DIR]: wait until the metrics file has caught up with the state

@@ -185,6 +185,82 @@ START_TEST(test_capacity)
 }
 END_TEST
 
+/* date_state - a state file in dir (no valid content needed), dated now + ahead_ms */
+
+static void date_state(const char *dir, long ahead_ms, char *path, size_t len)
+{
+    struct timespec times[2];
+    int     fd;
+
+    snprintf(path, len, "%s/rrelay-00000000000000ab.state", dir);
+    ck_assert_int_ge(fd = open(path, O_WRONLY | O_CREAT, 0600), 0);
+    clock_gettime(CLOCK_REALTIME, &times[1]);
+    times[1].tv_sec += ahead_ms / 1000;
+    times[1].tv_nsec += (ahead_ms % 1000) * 1000000L;
+    if (times[1].tv_nsec >= 1000000000L) {
+	times[1].tv_sec++;
+	times[1].tv_nsec -= 1000000000L;
+    }
+    times[0] = times[1];
+    ck_assert_int_eq(futimens(fd, times), 0);
+    close(fd);
+}
+
+/* lock_free_within - the flusher's lock comes free within ms */
+
+static int lock_free_within(const char *dir, int ms)
+{
+    char    path[200];
+    int     fd;
+    int     i;
+
+    snprintf(path, sizeof(path), "%s/.rrelay.prom.lock", dir);
+    if ((fd = open(path, O_RDWR)) < 0)
+	return (1);				/* no flusher ever */
+    for (i = 0; i < ms / 50 && flock(fd, LOCK_EX | LOCK_NB) < 0; i++)
+	usleep(50000);
+    close(fd);
+    return (i < ms / 50);
+}
+
+/* test_snapshot - dated when it began; a state file as new is written again */
+
+START_TEST(test_snapshot)
+{
+    char    dir[] = "/tmp/check_prom.XXXXXX";
+    char    prom[200];
+    char    state[200];
+    char    cmd[256];
+    char    why[300];
+    long long first;
+    int     i;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(prom, sizeof(prom), "%s/rrelay.prom", dir);
+    /* an older state file: one write, newer than it, and no flusher */
+    date_state(dir, -3000, state, sizeof(state));
+    ck_assert_int_eq(prom_flush(dir, 1, why, sizeof(why)), 0);
+    ck_assert_int_gt(mtime_ns(prom), mtime_ns(state));
+    ck_assert(lock_free_within(dir, 100));
+    /* a state file dated after the snapshot began: written again later */
+    date_state(dir, 500, state, sizeof(state));
+    first = mtime_ns(prom);
+    ck_assert_int_eq(prom_flush(dir, 1, why, sizeof(why)), 0);
+    ck_assert_int_lt(mtime_ns(prom), mtime_ns(state));
+    for (i = 0; i < 60 && mtime_ns(prom) <= mtime_ns(state); i++)
+	usleep(100000);
+    ck_assert_msg(mtime_ns(prom) > mtime_ns(state), "not written again");
+    ck_assert_int_gt(mtime_ns(prom), first);
+    ck_assert(lock_free_within(dir, 3000));
+    /* one dated far ahead can't keep a flusher writing */
+    date_state(dir, 100000, state, sizeof(state));
+    ck_assert_int_eq(prom_flush(dir, 1, why, sizeof(why)), 0);
+    ck_assert(lock_free_within(dir, 3000));
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int     main(void)
 {
     Suite  *s = suite_create("prom");
@@ -194,6 +270,7 @@ int     main(void)
     tcase_add_test(tc, test_write);
     tcase_add_test(tc, test_capacity);
     tcase_add_test(tc, test_flush);
+    tcase_add_test(tc, test_snapshot);
     suite_add_tcase(s, tc);
     return (run_suite(s));
 }

@@ -32,7 +32,17 @@
  *	end, not for it), sleeps until the file is a second old and
  *	writes it. So under load the file is written about once a second,
  *	at no cost per message, and it is never more than a second behind
- *	the state. Per host of each host list
+ *	the state.
+ *
+ *	The file is dated when its snapshot began (the file system's
+ *	coarse clock), not when it was renamed into place: a state file
+ *	dated at or after that may have changed after it was read. Every
+ *	write then ends by looking for such a file, and if one is there,
+ *	makes sure that another write follows (the flusher loops; after
+ *	letting go of its lock it looks once more, so that a process that
+ *	found the lock taken is never left out). So once the state stops
+ *	changing, rrelay.prom is newer than every state file, and it
+ *	holds all of them. Per host of each host list
  *	(labels list="HASH", host="[name]:port"):
  *
  *	rrelay_host_messages_total{result="sent|deferred|bounced"}
@@ -197,52 +207,6 @@ int     prom_due(const char *dir)
 	    + (now.tv_nsec - st.st_mtim.tv_nsec) >= 1000000000LL);
 }
 
-/* prom_later - a write was skipped: one process sees that it happens soon */
-
-static void prom_later(const char *dir)
-{
-    char    path[4096];
-    char    why[300];
-    int     fd;
-    long long wait_ns;
-    struct stat st;
-    struct timespec now;
-
-    snprintf(path, sizeof(path), "%s/.rrelay.prom.lock", dir);
-    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-	return;
-    /* The lock is the flusher's while it lives: one at a time. */
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fork() != 0) {
-	(void) close(fd);
-	return;
-    }
-    /* pipe(8) waits for rrelay's output to end: hold none of it. */
-    (void) close_range(0, (unsigned) fd - 1, 0);
-    (void) close_range((unsigned) fd + 1, ~0U, 0);
-    (void) setsid();
-    snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
-    clock_gettime(CLOCK_REALTIME, &now);
-    wait_ns = stat(path, &st) < 0 ? 0 : 1000000000LL
-	- ((now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
-	   + (now.tv_nsec - st.st_mtim.tv_nsec));
-    if (wait_ns > 0 && wait_ns <= 1000000000LL)
-	(void) usleep((useconds_t) (wait_ns / 1000 + 1000));
-    (void) prom_write(dir, why, sizeof(why));
-    _exit(0);
-}
-
-/* prom_flush - write now on a change or when a second old; else soon */
-
-int     prom_flush(const char *dir, int changed, char *why, size_t whylen)
-{
-    if (whylen > 0)
-	why[0] = 0;
-    if (changed || prom_due(dir))
-	return (prom_write(dir, why, whylen));
-    prom_later(dir);
-    return (0);
-}
-
 /* prom_list - the samples of one host list */
 
 void    prom_list(FILE *out, const struct rr_head *head, struct rr_host *hosts,
@@ -289,10 +253,12 @@ static void prom_file(FILE *out, const char *dir, const char *name,
 	prom_list(out, &head, hosts, now);
 }
 
-/* prom_write - rewrite dir/rrelay.prom atomically */
+/* write_snapshot - rewrite dir/rrelay.prom atomically, dated *since, when it began */
 
-int     prom_write(const char *dir, char *why, size_t whylen)
+static int write_snapshot(const char *dir, struct timespec *since, char *why,
+			          size_t whylen)
 {
+    struct timespec times[2];
     char    tmp[4096];
     char    path[4096];
     char  **names = 0;
@@ -306,6 +272,7 @@ int     prom_write(const char *dir, char *why, size_t whylen)
     if (whylen > 0)
 	why[0] = 0;				/* written on every path */
 
+    clock_gettime(CLOCK_REALTIME_COARSE, since);	/* as files are dated */
     snprintf(tmp, sizeof(tmp), "%s/.rrelay.prom.%ld", dir, (long) getpid());
     snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
     if (status_list(dir, &names, &count) < 0
@@ -320,7 +287,10 @@ int     prom_write(const char *dir, char *why, size_t whylen)
     prom_header(out);
     for (i = 0; i < count; i++)
 	prom_file(out, dir, names[i], now);
-    if (fflush(out) != 0 || ferror(out) || fclose(out) != 0) {
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1] = *since;
+    if (fflush(out) != 0 || ferror(out) || futimens(fileno(out), times) < 0
+	|| fclose(out) != 0) {
 	out = 0;
 	snprintf(why, whylen, "write %s: %s", tmp, strerror(errno));
 	goto out;
@@ -342,4 +312,120 @@ out:
 	free(names[i]);
     free(names);
     return (ret);
+}
+
+/* prom_write - rewrite dir/rrelay.prom atomically */
+
+int     prom_write(const char *dir, char *why, size_t whylen)
+{
+    struct timespec since;
+
+    return (write_snapshot(dir, &since, why, whylen));
+}
+
+/* changed_since - a state file in dir is dated at or after when */
+
+static int changed_since(const char *dir, const struct timespec *when)
+{
+    char    path[4096];
+    char  **names = 0;
+    size_t  count = 0;
+    size_t  i;
+    struct stat st;
+    time_t  now = time(0);
+    int     changed = 0;
+
+    if (status_list(dir, &names, &count) < 0)
+	return (0);
+    for (i = 0; i < count; i++) {
+	snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+	/* one dated in the future can't tell, and must not keep us busy */
+	if (stat(path, &st) == 0 && st.st_mtim.tv_sec <= now + 1
+	    && (st.st_mtim.tv_sec > when->tv_sec
+		|| (st.st_mtim.tv_sec == when->tv_sec
+		    && st.st_mtim.tv_nsec >= when->tv_nsec)))
+	    changed = 1;
+	free(names[i]);
+    }
+    free(names);
+    return (changed);
+}
+
+/* sleep_until_due - until rrelay.prom is a second old */
+
+static void sleep_until_due(const char *dir)
+{
+    char    path[4096];
+    long long wait_ns;
+    struct stat st;
+    struct timespec now;
+
+    snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
+    clock_gettime(CLOCK_REALTIME, &now);
+    wait_ns = stat(path, &st) < 0 ? 0 : 1000000000LL
+	- ((now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
+	   + (now.tv_nsec - st.st_mtim.tv_nsec));
+    if (wait_ns > 0 && wait_ns <= 1000000000LL)
+	(void) usleep((useconds_t) (wait_ns / 1000 + 1000));
+}
+
+/* flusher - write once a second while the state changes; fd holds the lock */
+
+static void flusher(const char *dir, int fd)
+{
+    struct timespec since;
+    char    why[300];
+
+    for (;;) {
+	sleep_until_due(dir);
+	if (write_snapshot(dir, &since, why, sizeof(why)) < 0)
+	    break;
+	if (changed_since(dir, &since))
+	    continue;
+	(void) flock(fd, LOCK_UN);
+	/* one that found the lock taken just now relies on this look */
+	if (!changed_since(dir, &since) || flock(fd, LOCK_EX | LOCK_NB) < 0)
+	    break;
+    }
+}
+
+/* prom_later - a write was skipped: one process sees that it happens soon */
+
+static void prom_later(const char *dir)
+{
+    char    path[4096];
+    int     fd;
+
+    snprintf(path, sizeof(path), "%s/.rrelay.prom.lock", dir);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+	return;
+    /* The lock is the flusher's while it lives: one at a time. */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fork() != 0) {
+	(void) close(fd);
+	return;
+    }
+    /* pipe(8) waits for rrelay's output to end: hold none of it. */
+    (void) close_range(0, (unsigned) fd - 1, 0);
+    (void) close_range((unsigned) fd + 1, ~0U, 0);
+    (void) setsid();
+    flusher(dir, fd);
+    _exit(0);
+}
+
+/* prom_flush - write now on a change or when a second old; else soon */
+
+int     prom_flush(const char *dir, int changed, char *why, size_t whylen)
+{
+    struct timespec since;
+
+    if (whylen > 0)
+	why[0] = 0;
+    if (changed || prom_due(dir)) {
+	if (write_snapshot(dir, &since, why, whylen) < 0)
+	    return (-1);
+	if (!changed_since(dir, &since))
+	    return (0);
+    }
+    prom_later(dir);
+    return (0);
 }
