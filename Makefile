@@ -7,9 +7,9 @@
 #   make check-stress  the integration tests while stress-ng keeps every
 #                   core busy (tests/stress; TESTS="a.bats ..." limits
 #                   the files); not part of check
-#   make check-daemon  the whole daemon pass: every transport test again
-#                   through rrelay-cache's delivery workers (make check
-#                   leaves out its two longest files; tests/run)
+#   make check-daemon  only the daemon pass of make check: every transport
+#                   test again through rrelay-cache's delivery workers
+#                   (tests/run)
 #   make demo       install what is missing, build, show rrelay at work
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make deb        build the Debian package ../rrelay_*.deb (debian/)
@@ -187,7 +187,7 @@ deps:
 check: deps
 	scripts/install-deps deb
 	$(MAKE) tests
-	BUILD=$(BUILD) SANITIZE=$(SANITIZE) DAEMON_ALL=0 tests/run
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
 
 check-daemon: deps
 	$(MAKE) tests

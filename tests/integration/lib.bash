@@ -606,7 +606,18 @@ rr_postfix_init_plain() {
 
 # rr_postconf NAME=VALUE...: set main.cf parameters of instance $RR_PF (before start, or reload)
 rr_postconf() {
-    postconf -c "$(rr_pf_etc)" -e "$@"
+    postconf -c "$(rr_pf_etc)" -e "$@" && rr_pf_settle
+}
+
+# rr_pf_settle: date instance $RR_PF's configuration files 3 seconds back. Postfix reads
+# a main.cf, master.cf or texthash: file changed within the last 2 seconds again and
+# again, 300 ms apart, until it is older (dict_load_file: "pausing to let it cool
+# down"): each test would wait up to 2 s for each Postfix command after an edit.
+rr_pf_settle() {
+    local when
+    when=$(($(date +%s) - 3))
+    find "$(rr_pf_etc)" -maxdepth 1 -type f ! -name '*.db' ! -name '*.lmdb' \
+        -newermt "@$when" -exec touch -m -d "@$when" {} +
 }
 
 # rr_transport_add PATTERN NEXTHOP: add a transport_maps entry to instance $RR_PF (before start)
@@ -619,6 +630,7 @@ rr_postfix_start() {
     local etc base
     etc=$(rr_pf_etc)
     base=$(rr_pf_dir)
+    rr_pf_settle
     # `postfix check` creates the queue subdirectories with their owners.
     if ! postfix -c "$etc" check >"$base/check.out" 2>&1; then
         rr_err "postfix check failed for $etc: $(cat "$base/check.out")" \
@@ -627,6 +639,7 @@ rr_postfix_start() {
         tail -n 20 "$base/maillog" >&2 2>/dev/null
         return 1
     fi
+    : >"$base/queue/quick-start" # the same checks again: postfix start skips them
     if ! postfix -c "$etc" start >"$base/start.out" 2>&1 3>&- 4>&-; then
         rr_err "postfix start failed for $etc: $(cat "$base/start.out")"
         tail -n 20 "$base/maillog" >&2 2>/dev/null
@@ -639,6 +652,7 @@ rr_postfix_start() {
 
 # rr_postfix_reload: make instance $RR_PF reread main.cf and master.cf
 rr_postfix_reload() {
+    rr_pf_settle
     postfix -c "$(rr_pf_etc)" reload >/dev/null 2>&1 3>&- 4>&-
 }
 
