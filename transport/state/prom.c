@@ -86,6 +86,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -394,6 +395,7 @@ static void flusher(const char *dir, int fd)
 static void prom_later(const char *dir)
 {
     char    path[4096];
+    sigset_t none;
     int     fd;
 
     snprintf(path, sizeof(path), "%s/.rrelay.prom.lock", dir);
@@ -408,6 +410,12 @@ static void prom_later(const char *dir)
     (void) close_range(0, (unsigned) fd - 1, 0);
     (void) close_range((unsigned) fd + 1, ~0U, 0);
     (void) setsid();
+    /* a delivery worker blocks SIGTERM while it delivers: not here */
+    (void) signal(SIGTERM, SIG_DFL);
+    (void) signal(SIGHUP, SIG_DFL);
+    (void) signal(SIGINT, SIG_DFL);
+    sigemptyset(&none);
+    (void) sigprocmask(SIG_SETMASK, &none, 0);
     flusher(dir, fd);
     _exit(0);
 }
