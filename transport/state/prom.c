@@ -192,9 +192,9 @@ static void prom_capacity(FILE *out, uint64_t list, const struct rr_host *h,
 		    (int64_t) status_quota_used(h, now));
 }
 
-/* prom_due - the metrics file is a second old, or missing */
+/* age_ns - how old the metrics file is (negative: dated ahead); 0 when it is missing */
 
-int     prom_due(const char *dir)
+static int age_ns(const char *dir, long long *age)
 {
     char    path[4096];
     struct stat st;
@@ -202,10 +202,20 @@ int     prom_due(const char *dir)
 
     snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
     if (stat(path, &st) < 0)
-	return (1);
+	return (0);
     clock_gettime(CLOCK_REALTIME, &now);
-    return ((now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
-	    + (now.tv_nsec - st.st_mtim.tv_nsec) >= 1000000000LL);
+    *age = (now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
+	+ (now.tv_nsec - st.st_mtim.tv_nsec);
+    return (1);
+}
+
+/* prom_due - the metrics file is a second old, or missing */
+
+int     prom_due(const char *dir)
+{
+    long long age;
+
+    return (!age_ns(dir, &age) || age >= 1000000000LL);
 }
 
 /* prom_list - the samples of one host list */
@@ -356,18 +366,10 @@ static int changed_since(const char *dir, const struct timespec *when)
 
 static void sleep_until_due(const char *dir)
 {
-    char    path[4096];
-    long long wait_ns;
-    struct stat st;
-    struct timespec now;
+    long long age;
 
-    snprintf(path, sizeof(path), "%s/rrelay.prom", dir);
-    clock_gettime(CLOCK_REALTIME, &now);
-    wait_ns = stat(path, &st) < 0 ? 0 : 1000000000LL
-	- ((now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL
-	   + (now.tv_nsec - st.st_mtim.tv_nsec));
-    if (wait_ns > 0 && wait_ns <= 1000000000LL)
-	(void) usleep((useconds_t) (wait_ns / 1000 + 1000));
+    if (age_ns(dir, &age) && age >= 0 && age < 1000000000LL)
+	(void) usleep((useconds_t) ((1000000000LL - age) / 1000 + 1000));
 }
 
 /* flusher - write once a second while the state changes; fd holds the lock */
